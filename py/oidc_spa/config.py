@@ -1,0 +1,231 @@
+"""Settings from auth_config.json, and the provider endpoints they lead to.
+
+Two forms are accepted:
+- Auth0: {"domain": "TENANT.auth0.com", "clientId": "...", "audience": "..."}
+  Endpoints are Auth0's fixed paths; no discovery request is needed.
+- Any OpenID provider: {"issuer": "https://...", "clientId": "..."}
+  Endpoints come from ISSUER/.well-known/openid-configuration.
+Optional in both: "scope" (default "openid profile email"), "redirectUri"
+(default: the page's own address), "leeway" (seconds of clock skew accepted,
+default 60), "timeout" (seconds per request to the provider, default 15).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError, DiscoveryError
+from .urls import default_redirect_uri, is_secure_url, origin
+
+DEFAULT_SCOPE = "openid profile email"
+DEFAULT_LEEWAY_SECONDS = 60
+DEFAULT_TIMEOUT_SECONDS = 15.0
+
+_KNOWN_KEYS = frozenset(
+    {"domain", "issuer", "clientId", "audience", "scope", "redirectUri", "leeway", "timeout"}
+)
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings for one app (one client id at one provider)."""
+
+    client_id: str
+    issuer: str
+    redirect_uri: str
+    scope: str = DEFAULT_SCOPE
+    audience: str | None = None
+    auth0_domain: str | None = None
+    leeway: int = DEFAULT_LEEWAY_SECONDS
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+
+
+@dataclass(frozen=True)
+class ProviderMetadata:
+    """The endpoints this app talks to, all checked to be https (or loopback http)."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    jwks_uri: str
+    userinfo_endpoint: str | None = None
+    end_session_endpoint: str | None = None
+    # Auth0 ends sessions at /v2/logout with client_id and returnTo.
+    auth0_logout_endpoint: str | None = None
+    # RFC 9207: when the provider says it sends `iss`, a callback without it is refused.
+    iss_parameter_supported: bool = False
+    signing_algorithms: tuple[str, ...] = ("RS256",)
+
+
+def parse_settings(text: str | None, page_url: str) -> Settings:
+    """Read auth_config.json's text; raise ConfigError with a clear sentence if it is wrong."""
+    if text is None:
+        raise ConfigError(
+            "This page is not set up yet: auth_config.json was not found beside index.html."
+        )
+    try:
+        raw = json.loads(text)
+    except ValueError as error:
+        raise ConfigError(
+            "This page's auth_config.json is not valid JSON.", detail=str(error)
+        ) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("This page's auth_config.json must hold a JSON object.")
+    unknown = sorted(set(raw) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"auth_config.json has unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(_KNOWN_KEYS))}."
+        )
+    client_id = _required_text(raw, "clientId")
+    issuer, domain = _issuer_and_domain(raw)
+    return Settings(
+        client_id=client_id,
+        issuer=issuer,
+        auth0_domain=domain,
+        redirect_uri=_redirect_uri(raw, page_url),
+        scope=_scope(raw),
+        audience=_optional_text(raw, "audience"),
+        leeway=int(_number(raw, "leeway", DEFAULT_LEEWAY_SECONDS, low=0, high=600)),
+        timeout=_number(raw, "timeout", DEFAULT_TIMEOUT_SECONDS, low=1, high=120),
+    )
+
+
+def auth0_metadata(domain: str) -> ProviderMetadata:
+    """Auth0's fixed endpoint paths for a tenant domain."""
+    base = f"https://{domain}"
+    return ProviderMetadata(
+        issuer=f"{base}/",
+        authorization_endpoint=f"{base}/authorize",
+        token_endpoint=f"{base}/oauth/token",
+        userinfo_endpoint=f"{base}/userinfo",
+        jwks_uri=f"{base}/.well-known/jwks.json",
+        auth0_logout_endpoint=f"{base}/v2/logout",
+        signing_algorithms=("RS256",),
+    )
+
+
+def parse_discovery(text: str, expected_issuer: str) -> ProviderMetadata:
+    """Check a discovery document (OpenID Connect Discovery 1.0, section 4.3)."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise DiscoveryError("The sign-in provider's settings could not be read (not JSON).")
+    if doc.get("issuer") != expected_issuer:
+        raise DiscoveryError(
+            "The sign-in provider's settings name another issuer than auth_config.json.",
+            detail=f"expected {expected_issuer!r}, got {doc.get('issuer')!r}",
+        )
+    endpoints = {
+        name: _endpoint(doc, name, required)
+        for name, required in (
+            ("authorization_endpoint", True),
+            ("token_endpoint", True),
+            ("jwks_uri", True),
+            ("userinfo_endpoint", False),
+            ("end_session_endpoint", False),
+        )
+    }
+    algorithms = doc.get("id_token_signing_alg_values_supported", ["RS256"])
+    if not isinstance(algorithms, list) or not all(isinstance(a, str) for a in algorithms):
+        algorithms = ["RS256"]
+    return ProviderMetadata(
+        issuer=expected_issuer,
+        iss_parameter_supported=doc.get("authorization_response_iss_parameter_supported") is True,
+        signing_algorithms=tuple(algorithms),
+        **endpoints,
+    )
+
+
+def _endpoint(doc: dict[str, Any], name: str, required: bool) -> str | None:
+    value = doc.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not is_secure_url(value):
+        raise DiscoveryError(
+            "The sign-in provider's settings have a missing or unsafe address.",
+            detail=f"{name}={value!r}",
+        )
+    return value
+
+
+def _issuer_and_domain(raw: dict[str, Any]) -> tuple[str, str | None]:
+    if ("domain" in raw) == ("issuer" in raw):
+        raise ConfigError(
+            'auth_config.json needs exactly one of "domain" (Auth0) '
+            'or "issuer" (any OpenID provider).'
+        )
+    if "domain" in raw:
+        domain = _required_text(raw, "domain").lower()
+        if not _HOSTNAME.match(domain):
+            raise ConfigError(
+                'auth_config.json: "domain" must be a host name like "tenant.auth0.com" '
+                "(no https://, no path)."
+            )
+        return f"https://{domain}/", domain
+    issuer = _required_text(raw, "issuer")
+    if not is_secure_url(issuer) or "?" in issuer or "#" in issuer:
+        raise ConfigError(
+            'auth_config.json: "issuer" must be an https URL without query or fragment '
+            "(plain http only on localhost)."
+        )
+    return issuer, None
+
+
+def _redirect_uri(raw: dict[str, Any], page_url: str) -> str:
+    if "redirectUri" not in raw:
+        return default_redirect_uri(page_url)
+    value = _required_text(raw, "redirectUri")
+    if not is_secure_url(value) or "#" in value:
+        raise ConfigError(
+            'auth_config.json: "redirectUri" must be an https URL without fragment '
+            "(plain http only on localhost)."
+        )
+    if origin(value) != origin(page_url):
+        raise ConfigError(
+            'auth_config.json: "redirectUri" must be on this page\'s own site, '
+            f"{origin(page_url)}."
+        )
+    return value
+
+
+def _scope(raw: dict[str, Any]) -> str:
+    if "scope" not in raw:
+        return DEFAULT_SCOPE
+    scopes = _required_text(raw, "scope").split()
+    if "openid" not in scopes:
+        raise ConfigError('auth_config.json: "scope" must include "openid".')
+    return " ".join(dict.fromkeys(scopes))
+
+
+def _required_text(raw: dict[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f'auth_config.json: "{key}" must be a non-empty string.')
+    if value != value.strip() or any(ord(c) < 0x20 for c in value):
+        raise ConfigError(f'auth_config.json: "{key}" has spaces or control characters around it.')
+    return value
+
+
+def _optional_text(raw: dict[str, Any], key: str) -> str | None:
+    return _required_text(raw, key) if key in raw else None
+
+
+def _number(raw: dict[str, Any], key: str, default: float, *, low: float, high: float) -> float:
+    if key not in raw:
+        return default
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f'auth_config.json: "{key}" must be a number from {low:g} to {high:g}.')
+    return float(value)

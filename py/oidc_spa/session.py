@@ -1,0 +1,327 @@
+"""The session object an app talks to.
+
+    session = Session(settings, storage=..., http=..., verifier=...)
+    result = await session.start(page_url)   # finishes a login, or restores one
+    session.is_authenticated, session.user
+    url = await session.login_url(return_to=page_url)   # send the browser there
+    url = await session.logout()                        # and there, if not None
+
+All I/O goes through the injected Storage, Http, SignatureVerifier and clock, so
+the whole flow runs on CPython in tests; `browser.py` supplies the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from .authorize import (
+    CallbackResponse,
+    LoginTransaction,
+    authorization_url,
+    check_callback,
+    read_callback,
+    url_without_response,
+)
+from .config import ProviderMetadata, Settings, auth0_metadata, parse_discovery
+from .errors import AuthError, DiscoveryError, IdTokenError, UserInfoError
+from .store import SessionStore, Storage, StoredSession
+from .tokens import (
+    ALLOWED_ALGORITHMS,
+    SignatureVerifier,
+    TokenResponse,
+    check_access_token_hash,
+    check_header,
+    check_id_token_claims,
+    expiry_of,
+    parse_jwt,
+    parse_token_response,
+    select_key,
+    verify_signature,
+)
+from .transport import Http
+
+Clock = Callable[[], float]
+
+# Claims about the token itself rather than the user: left out of a profile
+# built from the ID token.
+_PROTOCOL_CLAIMS = frozenset(
+    {"iss", "aud", "azp", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash",
+     "auth_time", "acr", "amr", "sid", "jti"}
+)
+
+
+@dataclass(frozen=True)
+class StartResult:
+    """What the page should do after start().
+
+    clean_url: where the address bar should point (a callback's parameters removed,
+    or the page the user started the login from); None to leave it alone.
+    warning: something the user should know although the session works.
+    """
+
+    clean_url: str | None = None
+    warning: str | None = None
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        storage: Storage,
+        http: Http,
+        verifier: SignatureVerifier,
+        clock: Clock = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = SessionStore(storage, settings.client_id)
+        self.http = http
+        self.verifier = verifier
+        self.clock = clock
+        self.current: StoredSession | None = None
+        self._metadata: ProviderMetadata | None = (
+            auth0_metadata(settings.auth0_domain) if settings.auth0_domain else None
+        )
+        self._jwks: dict[str, Any] | None = None
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.current is not None and self.clock() < self.current.expires_at
+
+    @property
+    def user(self) -> dict[str, Any] | None:
+        return dict(self.current.profile) if self.is_authenticated and self.current else None
+
+    @property
+    def expires_at(self) -> float | None:
+        return self.current.expires_at if self.is_authenticated and self.current else None
+
+    @property
+    def access_token(self) -> str | None:
+        return self.current.access_token if self.is_authenticated and self.current else None
+
+    # -- page load -----------------------------------------------------------
+
+    async def start(self, page_url: str) -> StartResult:
+        """On page load: finish a login the URL answers, else restore the kept session.
+
+        On any AuthError the callback parameters are still removed from the URL:
+        the caller shows the message and `error_clean_url(page_url)`.
+        """
+        response = read_callback(page_url)
+        if response is None:
+            self.restore()
+            return StartResult()
+        self.restore()  # a failed callback must not lose a session the user already has
+        return await self.finish_login(response)
+
+    def restore(self) -> bool:
+        """Read the kept session; expired, foreign or unreadable ones are removed."""
+        stored = self.store.load_session()
+        if stored is None or not self._is_alive(stored):
+            self.store.clear_session()
+            self.current = None
+            return False
+        self.current = stored
+        return True
+
+    @staticmethod
+    def error_clean_url(page_url: str) -> str:
+        return url_without_response(page_url)
+
+    async def finish_login(self, response: CallbackResponse) -> StartResult:
+        now = self.clock()
+        transaction = self.store.take_transaction(response.state, now) if response.state else None
+        metadata = await self.metadata()
+        code = check_callback(response, transaction, metadata, now)
+        assert transaction is not None  # check_callback refuses a response without one
+        tokens = parse_token_response(*await self._exchange_code(code, transaction, metadata))
+        claims = await self._validated_id_token(tokens, transaction.nonce, metadata)
+        profile, warning = await self._profile(tokens.access_token, claims, metadata)
+        session = StoredSession(
+            id_token=tokens.id_token,
+            access_token=tokens.access_token,
+            expires_at=float(claims["exp"]),
+            access_token_expires_at=(now + tokens.expires_in) if tokens.expires_in else None,
+            refresh_token=tokens.refresh_token,
+            scope=tokens.scope or self.settings.scope,
+            profile=profile,
+        )
+        self.store.save_session(session)
+        self.current = session
+        return StartResult(clean_url=transaction.return_to, warning=warning)
+
+    # -- user actions --------------------------------------------------------
+
+    async def login_url(self, return_to: str) -> str:
+        """Start a login: remember it, and return the provider URL to send the browser to."""
+        metadata = await self.metadata()
+        now = self.clock()
+        transaction = LoginTransaction.start(self.settings, return_to, now)
+        self.store.save_transaction(transaction, now)
+        return authorization_url(metadata, self.settings, transaction)
+
+    async def logout(self) -> str | None:
+        """Forget the session here; return the URL that ends it at the provider too.
+
+        The local session is gone before anything else happens, so a provider that
+        cannot be reached never leaves the user signed in here.
+        """
+        stored = self.current or self.store.load_session()
+        self.store.clear_session()
+        self.current = None
+        metadata = await self.metadata()
+        return self._provider_logout_url(metadata, stored.id_token if stored else None)
+
+    # -- provider ------------------------------------------------------------
+
+    async def metadata(self) -> ProviderMetadata:
+        if self._metadata is None:
+            response = await self.http.get(
+                self.settings.discovery_url, timeout=self.settings.timeout
+            )
+            if response.status != 200:
+                raise DiscoveryError(
+                    "The sign-in provider's settings could not be loaded. Please try again.",
+                    detail=f"HTTP {response.status} from {self.settings.discovery_url}",
+                )
+            self._metadata = parse_discovery(response.text, self.settings.issuer)
+        return self._metadata
+
+    async def _exchange_code(
+        self, code: str, transaction: LoginTransaction, metadata: ProviderMetadata
+    ) -> tuple[int, str]:
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": transaction.redirect_uri,
+            "client_id": self.settings.client_id,
+            "code_verifier": transaction.code_verifier,
+        }
+        response = await self.http.post_form(
+            metadata.token_endpoint, form, timeout=self.settings.timeout
+        )
+        return response.status, response.text
+
+    async def _validated_id_token(
+        self, tokens: TokenResponse, nonce: str | None, metadata: ProviderMetadata
+    ) -> dict[str, Any]:
+        parsed = parse_jwt(tokens.id_token)
+        check_header(parsed.header)
+        allowed = ALLOWED_ALGORITHMS & frozenset(metadata.signing_algorithms)
+        key = select_key(parsed.header, await self._keys(refresh=False), allowed)
+        if key is None:  # the provider may have rotated its keys: read them once more
+            key = select_key(parsed.header, await self._keys(refresh=True), allowed)
+        if key is None:
+            raise IdTokenError(
+                "The ID token is signed with a key the sign-in provider does not publish.",
+                detail=f"kid={parsed.header.get('kid')!r}",
+            )
+        await verify_signature(parsed, key, self.verifier)
+        check_id_token_claims(
+            parsed.claims,
+            issuer=metadata.issuer,
+            client_id=self.settings.client_id,
+            now=self.clock(),
+            leeway=self.settings.leeway,
+            nonce=nonce,
+        )
+        check_access_token_hash(parsed.claims, parsed.header["alg"], tokens.access_token)
+        return parsed.claims
+
+    async def _keys(self, *, refresh: bool) -> dict[str, Any]:
+        if self._jwks is None or refresh:
+            metadata = await self.metadata()
+            response = await self.http.get(metadata.jwks_uri, timeout=self.settings.timeout)
+            try:
+                jwks = json.loads(response.text) if response.status == 200 else None
+            except ValueError:
+                jwks = None
+            if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+                raise DiscoveryError(
+                    "The sign-in provider's signing keys could not be loaded. Please try again.",
+                    detail=f"HTTP {response.status} from {metadata.jwks_uri}",
+                )
+            self._jwks = jwks
+        return self._jwks
+
+    async def _profile(
+        self, access_token: str, claims: dict[str, Any], metadata: ProviderMetadata
+    ) -> tuple[dict[str, Any], str | None]:
+        """The userinfo profile; the ID token's claims, with a warning, when it is unavailable."""
+        from_id_token = {k: v for k, v in claims.items() if k not in _PROTOCOL_CLAIMS}
+        if metadata.userinfo_endpoint is None:
+            return from_id_token, None
+        try:
+            response = await self.http.get(
+                metadata.userinfo_endpoint,
+                headers={"Authorization": f"Bearer {access_token}"},
+                timeout=self.settings.timeout,
+            )
+        except AuthError:
+            response = None
+        if response is not None and response.status == 401:
+            raise UserInfoError(
+                "The sign-in provider did not accept this login's access token.", status=401
+            )
+        profile = _json_object(response.text) if response and response.status == 200 else None
+        if profile is None:
+            return from_id_token, (
+                "Your full profile could not be loaded right now; showing what the sign-in "
+                "provider sent with the login."
+            )
+        if profile.get("sub") != claims["sub"]:
+            raise UserInfoError(
+                "The profile the sign-in provider sent belongs to someone else; login refused.",
+                detail="userinfo sub differs from the ID token's sub",
+            )
+        return profile, None
+
+    def _provider_logout_url(self, metadata: ProviderMetadata, id_token: str | None) -> str | None:
+        if metadata.auth0_logout_endpoint:
+            query = {"client_id": self.settings.client_id, "returnTo": self.settings.redirect_uri}
+            return f"{metadata.auth0_logout_endpoint}?{urlencode(query)}"
+        if metadata.end_session_endpoint is None:
+            return None
+        query = {"client_id": self.settings.client_id,
+                 "post_logout_redirect_uri": self.settings.redirect_uri}
+        if id_token:
+            query = {"id_token_hint": id_token, **query}
+        separator = "&" if "?" in metadata.end_session_endpoint else "?"
+        return f"{metadata.end_session_endpoint}{separator}{urlencode(query)}"
+
+    def _is_alive(self, stored: StoredSession) -> bool:
+        """The tutorial's check, done with PyJWT: the kept ID token's exp is still ahead.
+
+        The token was fully validated when it was stored; here it is also checked to be
+        this app's (iss, aud), so a record copied from another app is not taken.
+        """
+        try:
+            exp = expiry_of(stored.id_token)
+            claims = parse_jwt(stored.id_token).claims
+        except IdTokenError:
+            return False
+        audience = claims.get("aud")
+        audiences = [audience] if isinstance(audience, str) else audience
+        return (
+            exp == stored.expires_at
+            and self.clock() < exp
+            and claims.get("iss") == self.settings.issuer
+            and isinstance(audiences, list)
+            and self.settings.client_id in audiences
+        )
+
+
+def _json_object(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None

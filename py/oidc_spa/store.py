@@ -1,0 +1,150 @@
+"""What is kept between page loads, behind a small Storage protocol.
+
+Keys are namespaced by client id: every GitHub Pages project site of one account
+shares the origin USER.github.io, so two apps there must not read or overwrite
+each other's tokens. The session is one JSON record written with a single
+setItem, so a page never finds half a session.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
+
+from .authorize import LoginTransaction
+
+KEY_PREFIX = "oidc_spa"
+# Logins started (e.g. in several tabs) and not yet finished that are remembered.
+MAX_PENDING_LOGINS = 5
+
+
+class Storage(Protocol):
+    """The part of the Web Storage API this package uses (localStorage has it)."""
+
+    def getItem(self, key: str) -> str | None: ...
+    def setItem(self, key: str, value: str) -> None: ...
+    def removeItem(self, key: str) -> None: ...
+
+
+class MemoryStorage:
+    """Storage kept in a dict: for tests, and when the browser refuses localStorage."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def getItem(self, key: str) -> str | None:
+        return self.items.get(key)
+
+    def setItem(self, key: str, value: str) -> None:
+        self.items[key] = str(value)
+
+    def removeItem(self, key: str) -> None:
+        self.items.pop(key, None)
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A validated login: the tokens and the profile shown on the page."""
+
+    id_token: str
+    access_token: str
+    expires_at: float  # the ID token's exp: the session's end as the tutorial defines it
+    access_token_expires_at: float | None = None
+    refresh_token: str | None = None
+    scope: str | None = None
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> StoredSession | None:
+        """The stored session, or None when the text is not one (tampered, old, foreign)."""
+        try:
+            data = json.loads(text)
+            session = cls(**data)
+        except (ValueError, TypeError):
+            return None
+        if not (
+            isinstance(session.id_token, str)
+            and isinstance(session.access_token, str)
+            and _finite(session.expires_at)
+            and (session.access_token_expires_at is None
+                 or _finite(session.access_token_expires_at))
+            and (session.refresh_token is None or isinstance(session.refresh_token, str))
+            and (session.scope is None or isinstance(session.scope, str))
+            and isinstance(session.profile, dict)
+        ):
+            return None
+        return session
+
+    def with_profile(self, profile: dict[str, Any]) -> StoredSession:
+        return replace(self, profile=profile)
+
+
+class SessionStore:
+    """This app's keys in a Storage, under oidc_spa:<client id>:..."""
+
+    def __init__(self, storage: Storage, client_id: str) -> None:
+        self.storage = storage
+        self.prefix = f"{KEY_PREFIX}:{client_id}:"
+
+    @property
+    def session_key(self) -> str:
+        return self.prefix + "session"
+
+    def load_session(self) -> StoredSession | None:
+        text = self.storage.getItem(self.session_key)
+        return StoredSession.from_json(text) if text is not None else None
+
+    def save_session(self, session: StoredSession) -> None:
+        self.storage.setItem(self.session_key, session.to_json())
+
+    def clear_session(self) -> None:
+        self.storage.removeItem(self.session_key)
+
+    def save_transaction(self, transaction: LoginTransaction, now: float) -> None:
+        """Remember a started login; logins left unfinished are dropped once expired."""
+        pending = self._pending_logins(now)
+        pending[transaction.state] = transaction
+        newest = sorted(pending.values(), key=lambda t: t.created_at)[-MAX_PENDING_LOGINS:]
+        self._write_pending({t.state: t for t in newest})
+
+    def take_transaction(self, state: str, now: float) -> LoginTransaction | None:
+        """The login started with this state, removed so that it can be used once only."""
+        pending = self._pending_logins(now)
+        transaction = pending.pop(state, None)
+        self._write_pending(pending)
+        return transaction
+
+    @property
+    def _pending_key(self) -> str:
+        return self.prefix + "pending_logins"
+
+    def _pending_logins(self, now: float) -> dict[str, LoginTransaction]:
+        text = self.storage.getItem(self._pending_key)
+        try:
+            raw = json.loads(text) if text else {}
+        except ValueError:
+            raw = {}
+        if not isinstance(raw, dict):
+            raw = {}
+        pending = {}
+        for state, item in raw.items():
+            transaction = LoginTransaction.from_json(json.dumps(item))
+            if transaction and transaction.state == state and not transaction.is_expired(now):
+                pending[state] = transaction
+        return pending
+
+    def _write_pending(self, pending: dict[str, LoginTransaction]) -> None:
+        if pending:
+            data = {state: json.loads(t.to_json()) for state, t in pending.items()}
+            self.storage.setItem(self._pending_key, json.dumps(data))
+        else:
+            self.storage.removeItem(self._pending_key)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

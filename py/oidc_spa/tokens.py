@@ -1,0 +1,244 @@
+"""Token endpoint responses and ID tokens.
+
+ID tokens are parsed with PyJWT and checked as OpenID Connect Core 3.1.3.7 asks:
+signature against the provider's key (chosen by kid, algorithm on an allow-list),
+then iss, aud, azp, nonce, exp, iat and sub, with the clock passed in so tests can
+move time. The signature itself is checked by a `SignatureVerifier`: in the browser
+that is WebCrypto (PyJWT's RSA and EC code needs `cryptography`, which Pyodide's
+core files do not ship); on CPython, PyJWT's own algorithms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import jwt
+from jwt.utils import base64url_decode
+
+from .errors import IdTokenError, TokenError
+from .pkce import base64url
+
+# Asymmetric algorithms only: "none" and HMAC (which would let anyone holding the
+# public key forge tokens) are never accepted.
+ALLOWED_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+)
+_KEY_TYPE = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
+_EC_CURVE = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+_HASH = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """A successful token endpoint answer (RFC 6749 5.1)."""
+
+    access_token: str
+    id_token: str
+    expires_in: float | None
+    refresh_token: str | None
+    scope: str | None
+
+
+def parse_token_response(status: int, body: str) -> TokenResponse:
+    """Read the token endpoint's answer; refuse anything that is not a usable token set."""
+    data = _json_object(body)
+    if status != 200:
+        if data and isinstance(data.get("error"), str):
+            description = data.get("error_description")
+            said = f" The provider said: {description}" if isinstance(description, str) else ""
+            raise TokenError(
+                f"The sign-in provider refused to complete the login ({data['error']}).{said}",
+                detail=f"HTTP {status}",
+            )
+        raise TokenError(
+            "The sign-in provider failed to complete the login. Please try again.",
+            detail=f"HTTP {status}",
+        )
+    if data is None:
+        raise TokenError("The sign-in provider sent an unreadable answer (not JSON).")
+    access_token = data.get("access_token")
+    id_token = data.get("id_token")
+    token_type = data.get("token_type")
+    if not isinstance(access_token, str) or not access_token:
+        raise TokenError("The sign-in provider's answer has no access token.")
+    if not isinstance(id_token, str) or not id_token:
+        raise TokenError("The sign-in provider's answer has no ID token.")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise TokenError(
+            "The sign-in provider sent a token type this app cannot use.",
+            detail=f"token_type={token_type!r}",
+        )
+    expires_in = data.get("expires_in")
+    if not _is_number(expires_in) or expires_in <= 0:
+        expires_in = None
+    refresh_token = data.get("refresh_token")
+    scope = data.get("scope")
+    return TokenResponse(
+        access_token=access_token,
+        id_token=id_token,
+        expires_in=float(expires_in) if expires_in is not None else None,
+        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        scope=scope if isinstance(scope, str) else None,
+    )
+
+
+class SignatureVerifier(Protocol):
+    """Checks a JWS signature with a public JWK. Async because WebCrypto is."""
+
+    async def verify(
+        self, algorithm: str, jwk: Mapping[str, Any], signing_input: bytes, signature: bytes
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ParsedJwt:
+    header: dict[str, Any]
+    claims: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def parse_jwt(token: str) -> ParsedJwt:
+    """Split and decode a compact JWS with PyJWT, without trusting it yet."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise IdTokenError("The ID token is not a JSON Web Token.")
+    try:
+        header = jwt.get_unverified_header(token)
+        claims = jwt.decode(token, options={"verify_signature": False})
+        signature = base64url_decode(token.rsplit(".", 1)[1].encode("ascii"))
+    except (jwt.PyJWTError, ValueError, UnicodeError) as error:
+        raise IdTokenError("The ID token cannot be read.", detail=str(error)) from None
+    if not isinstance(claims, dict):
+        raise IdTokenError("The ID token cannot be read.", detail="claims are not an object")
+    signing_input = token.rsplit(".", 1)[0].encode("ascii")
+    return ParsedJwt(header=header, claims=claims, signing_input=signing_input, signature=signature)
+
+
+def expiry_of(token: str) -> float:
+    """The `exp` of a stored ID token, read with PyJWT; IdTokenError when there is none."""
+    exp = parse_jwt(token).claims.get("exp")
+    if not _is_number(exp):
+        raise IdTokenError("The stored ID token has no valid expiry time.")
+    return float(exp)
+
+
+def select_key(
+    header: Mapping[str, Any], jwks: Mapping[str, Any], allowed_algorithms: frozenset[str]
+) -> dict[str, Any] | None:
+    """The JWK that should have signed a token with this header, or None when absent."""
+    algorithm = header.get("alg")
+    if algorithm not in allowed_algorithms:
+        raise IdTokenError(
+            "The ID token is signed in a way this app does not accept.",
+            detail=f"alg={algorithm!r}",
+        )
+    keys = jwks.get("keys")
+    if not isinstance(keys, list):
+        return None
+    kid = header.get("kid")
+    candidates = [
+        key
+        for key in keys
+        if isinstance(key, dict)
+        and key.get("kty") == _KEY_TYPE[algorithm[:2]]
+        and key.get("use", "sig") == "sig"
+        and key.get("alg", algorithm) == algorithm
+        and (algorithm not in _EC_CURVE or key.get("crv") == _EC_CURVE[algorithm])
+        and (kid is None or key.get("kid") == kid)
+    ]
+    # Without a kid the choice is only safe when a single key fits.
+    return candidates[0] if len(candidates) == 1 else None
+
+
+async def verify_signature(
+    parsed: ParsedJwt, jwk: Mapping[str, Any], verifier: SignatureVerifier
+) -> None:
+    ok = await verifier.verify(parsed.header["alg"], jwk, parsed.signing_input, parsed.signature)
+    if not ok:
+        raise IdTokenError(
+            "The ID token's signature is not valid: it was not issued by the sign-in provider."
+        )
+
+
+def check_header(header: Mapping[str, Any]) -> None:
+    if "crit" in header:
+        raise IdTokenError("The ID token uses features this app does not understand.",
+                           detail="crit header")
+    typ = header.get("typ")
+    if typ is not None and (not isinstance(typ, str) or typ.upper() not in ("JWT",)):
+        raise IdTokenError("The ID token has an unexpected type.", detail=f"typ={typ!r}")
+
+
+def check_id_token_claims(
+    claims: Mapping[str, Any],
+    *,
+    issuer: str,
+    client_id: str,
+    now: float,
+    leeway: float,
+    nonce: str | None,
+) -> None:
+    """OpenID Connect Core 3.1.3.7 steps 2-4 and 9-11; raises IdTokenError on the first failure."""
+    if claims.get("iss") != issuer:
+        raise IdTokenError(
+            "The ID token was issued by a different provider than this app uses.",
+            detail=f"iss={claims.get('iss')!r}",
+        )
+    audience = claims.get("aud")
+    audiences = [audience] if isinstance(audience, str) else audience
+    if not isinstance(audiences, list) or client_id not in audiences:
+        raise IdTokenError(
+            "The ID token was issued to a different app.", detail=f"aud={audience!r}"
+        )
+    azp = claims.get("azp")
+    if (len(audiences) > 1 or azp is not None) and azp != client_id:
+        raise IdTokenError(
+            "The ID token was issued to a different app (authorized party).",
+            detail=f"azp={azp!r}",
+        )
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise IdTokenError("The ID token does not say who the user is (no sub).")
+    exp = claims.get("exp")
+    if not _is_number(exp):
+        raise IdTokenError("The ID token has no valid expiry time (exp).")
+    if now > exp + leeway:
+        raise IdTokenError("The ID token has already expired. Check this computer's clock.")
+    iat = claims.get("iat")
+    if not _is_number(iat):
+        raise IdTokenError("The ID token has no valid issue time (iat).")
+    if iat > now + leeway:
+        raise IdTokenError("The ID token was issued in the future. Check this computer's clock.")
+    if nonce is not None and claims.get("nonce") != nonce:
+        raise IdTokenError("The ID token does not belong to this login (nonce mismatch).")
+
+
+def check_access_token_hash(claims: Mapping[str, Any], algorithm: str, access_token: str) -> None:
+    """OpenID Connect Core 3.2.2.9: when at_hash is present it must match the access token."""
+    at_hash = claims.get("at_hash")
+    if at_hash is None:
+        return
+    digest = _HASH[algorithm[2:]](access_token.encode("ascii", "replace")).digest()
+    if at_hash != base64url(digest[: len(digest) // 2]):
+        raise IdTokenError("The ID token does not match the access token (at_hash).")
+
+
+def _json_object(body: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )

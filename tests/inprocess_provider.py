@@ -1,0 +1,178 @@
+"""An in-process OpenID provider for the CPython tests of the session core.
+
+It answers the session's Http calls directly (no sockets) so the whole login flow
+runs in milliseconds, and signs real RS256/ES256 tokens with PyJWT + cryptography.
+The end-to-end tests use the real provider process (devtools/provider.py) instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm, get_default_algorithms
+
+from oidc_spa.errors import NetworkError
+from oidc_spa.transport import HttpResponse
+
+ISSUER = "https://op.example.test"
+CLIENT_ID = "spa-client"
+PAGE_URL = "https://app.example.test/repo/"
+
+
+class PyJwtVerifier:
+    """SignatureVerifier for CPython: PyJWT's algorithms (with cryptography)."""
+
+    async def verify(
+        self, algorithm: str, jwk: Mapping[str, Any], signing_input: bytes, signature: bytes
+    ) -> bool:
+        implementation = get_default_algorithms()[algorithm]
+        key = implementation.from_jwk(json.dumps(dict(jwk)))
+        return implementation.verify(signing_input, key, signature)
+
+
+@dataclass
+class SigningKey:
+    kid: str
+    algorithm: str
+    private_key: Any
+
+    @classmethod
+    def rsa(cls, kid: str = "rsa-1") -> SigningKey:
+        return cls(kid, "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+    @classmethod
+    def ec(cls, kid: str = "ec-1") -> SigningKey:
+        return cls(kid, "ES256", ec.generate_private_key(ec.SECP256R1()))
+
+    def public_jwk(self) -> dict[str, Any]:
+        algorithm = RSAAlgorithm if self.algorithm.startswith("RS") else ECAlgorithm
+        jwk = json.loads(algorithm.to_jwk(self.private_key.public_key()))
+        return {**jwk, "kid": self.kid, "use": "sig", "alg": self.algorithm}
+
+    def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str:
+        return jwt.encode(
+            dict(claims), self.private_key, algorithm=self.algorithm,
+            headers={"kid": self.kid, **(headers or {})},
+        )
+
+
+@dataclass
+class InProcessProvider:
+    """Holds codes and tokens; its `http` attribute is what the Session is given."""
+
+    clock: Callable[[], float]
+    keys: list[SigningKey] = field(default_factory=lambda: [SigningKey.rsa()])
+    user: dict[str, Any] = field(default_factory=lambda: {
+        "sub": "alice", "nickname": "alice", "name": "Alice Example",
+        "email": "alice@example.test", "picture": "https://img.example.test/alice.png",
+    })
+    id_token_ttl: int = 3600
+    send_iss: bool = True
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    access_tokens: dict[str, str] = field(default_factory=dict)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    # Hooks for misbehaviour: change the ID token's claims, or replace an endpoint's answer.
+    tamper_claims: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    override: dict[str, HttpResponse | Exception] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.http = _ProviderHttp(self)
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "issuer": ISSUER,
+            "authorization_endpoint": f"{ISSUER}/authorize",
+            "token_endpoint": f"{ISSUER}/token",
+            "userinfo_endpoint": f"{ISSUER}/userinfo",
+            "jwks_uri": f"{ISSUER}/jwks",
+            "end_session_endpoint": f"{ISSUER}/end_session",
+            "authorization_response_iss_parameter_supported": self.send_iss,
+            "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        }
+
+    def authorize(self, authorization_url: str) -> str:
+        """What the browser would come back with after the user signs in."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(authorization_url).query).items()}
+        code = secrets.token_urlsafe(16)
+        self.codes[code] = query
+        iss = f"&iss={ISSUER}" if self.send_iss else ""
+        return f"{query['redirect_uri']}?code={code}&state={query['state']}{iss}"
+
+    def id_token_claims(self, nonce: str | None) -> dict[str, Any]:
+        now = int(self.clock())
+        claims = {
+            "iss": ISSUER, "aud": CLIENT_ID, "sub": self.user["sub"],
+            "iat": now, "exp": now + self.id_token_ttl, "nickname": self.user["nickname"],
+        }
+        if nonce:
+            claims["nonce"] = nonce
+        return self.tamper_claims(claims) if self.tamper_claims else claims
+
+    def token(self, form: Mapping[str, str]) -> HttpResponse:
+        request = self.codes.pop(form.get("code", ""), None)
+        if request is None:
+            return _json(400, {"error": "invalid_grant", "error_description": "code unknown"})
+        challenge = base64.urlsafe_b64encode(
+            hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+        ).rstrip(b"=").decode()
+        if challenge != request["code_challenge"] or form["redirect_uri"] != request[
+            "redirect_uri"
+        ]:
+            return _json(400, {"error": "invalid_grant", "error_description": "PKCE failed"})
+        access_token = secrets.token_urlsafe(16)
+        self.access_tokens[access_token] = self.user["sub"]
+        id_token = self.keys[0].sign(self.id_token_claims(request.get("nonce")))
+        return _json(200, {"access_token": access_token, "token_type": "Bearer",
+                           "expires_in": 3600, "id_token": id_token})
+
+    def userinfo(self, headers: Mapping[str, str]) -> HttpResponse:
+        token = headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.access_tokens:
+            return HttpResponse(401, "")
+        return _json(200, self.user)
+
+
+class _ProviderHttp:
+    def __init__(self, provider: InProcessProvider) -> None:
+        self.provider = provider
+
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
+    ) -> HttpResponse:
+        return self._answer("GET", url, lambda path: self._get(path, headers or {}))
+
+    async def post_form(
+        self, url: str, form: Mapping[str, str], *, timeout: float
+    ) -> HttpResponse:
+        return self._answer("POST", url, lambda path: self.provider.token(form))
+
+    def _answer(self, method: str, url: str, handler: Callable[[str], HttpResponse]) -> HttpResponse:
+        path = urlsplit(url).path
+        self.provider.requests.append((method, path))
+        override = self.provider.override.get(path)
+        if isinstance(override, Exception):
+            raise override
+        return override if override is not None else handler(path)
+
+    def _get(self, path: str, headers: Mapping[str, str]) -> HttpResponse:
+        provider = self.provider
+        if path == "/.well-known/openid-configuration":
+            return _json(200, provider.discovery())
+        if path == "/jwks":
+            return _json(200, {"keys": [key.public_jwk() for key in provider.keys]})
+        if path == "/userinfo":
+            return provider.userinfo(headers)
+        raise NetworkError("unreachable", detail=path)
+
+
+def _json(status: int, body: object) -> HttpResponse:
+    return HttpResponse(status, json.dumps(body))
