@@ -114,16 +114,18 @@ class SessionStore:
 
     def take_transaction(self, state: str, now: float) -> LoginTransaction | None:
         """The login started with this state, removed so that it can be used once only."""
-        pending = self._pending_logins(now)
+        pending = self._pending_logins(None)
         transaction = pending.pop(state, None)
-        self._write_pending(pending)
+        # An expired one is still returned, so the caller can say it took too long.
+        self._write_pending({s: t for s, t in pending.items() if not t.is_expired(now)})
         return transaction
 
     @property
     def _pending_key(self) -> str:
         return self.prefix + "pending_logins"
 
-    def _pending_logins(self, now: float) -> dict[str, LoginTransaction]:
+    def _pending_logins(self, now: float | None) -> dict[str, LoginTransaction]:
+        """The remembered logins; with `now`, only those not yet expired."""
         text = self.storage.getItem(self._pending_key)
         try:
             raw = json.loads(text) if text else {}
@@ -134,7 +136,9 @@ class SessionStore:
         pending = {}
         for state, item in raw.items():
             transaction = LoginTransaction.from_json(json.dumps(item))
-            if transaction and transaction.state == state and not transaction.is_expired(now):
+            if transaction is None or transaction.state != state:
+                continue
+            if now is None or not transaction.is_expired(now):
                 pending[state] = transaction
         return pending
 

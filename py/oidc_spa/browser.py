@@ -1,0 +1,136 @@
+"""The browser shell: localStorage, fetch, WebCrypto, the address bar.
+
+The only module of the package that touches `js`. Everything here is a thin
+adapter to a protocol the core defines, so the core stays testable on CPython.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import js  # type: ignore[import-not-found]  # Pyodide's bridge to the page
+from pyodide.ffi import JsException, create_once_callable, to_js  # type: ignore[import-not-found]
+
+from .errors import NetworkError
+from .store import MemoryStorage, Storage
+from .transport import HttpResponse
+
+
+def _js_object(value: Mapping[str, Any]) -> Any:
+    return to_js(dict(value), dict_converter=js.Object.fromEntries)
+
+
+class BrowserHttp:
+    """Http over the page's fetch(), with a timeout through AbortController."""
+
+    async def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
+    ) -> HttpResponse:
+        return await self._fetch(url, {"method": "GET", "headers": dict(headers or {})}, timeout)
+
+    async def post_form(
+        self, url: str, form: Mapping[str, str], *, timeout: float
+    ) -> HttpResponse:
+        init = {
+            "method": "POST",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+            "body": urlencode(form),
+        }
+        return await self._fetch(url, init, timeout)
+
+    async def _fetch(self, url: str, init: dict[str, Any], timeout: float) -> HttpResponse:
+        controller = js.AbortController.new()
+        timer = js.setTimeout(create_once_callable(lambda: controller.abort()), int(timeout * 1000))
+        options = {
+            **init,
+            "headers": _js_object(init["headers"]),
+            "signal": controller.signal,
+            # Tokens are never cached, and no cookie or referrer goes to the provider's API.
+            "cache": "no-store",
+            "credentials": "omit",
+            "referrerPolicy": "no-referrer",
+        }
+        try:
+            response = await js.fetch(url, _js_object(options))
+            text = await response.text()
+        except JsException as error:
+            timed_out = bool(controller.signal.aborted)
+            raise NetworkError(
+                "The sign-in provider took too long to answer. Please try again."
+                if timed_out
+                else "The sign-in provider could not be reached. Check your connection "
+                "and try again.",
+                detail=f"{url}: {error}",
+            ) from None
+        finally:
+            js.clearTimeout(timer)
+        return HttpResponse(int(response.status), str(text))
+
+
+# JOSE algorithm family -> WebCrypto import and verify parameters.
+def _webcrypto_params(algorithm: str, jwk: Mapping[str, Any]) -> tuple[dict, dict]:
+    hash_name = f"SHA-{algorithm[2:]}"
+    family = algorithm[:2]
+    if family == "RS":
+        return {"name": "RSASSA-PKCS1-v1_5", "hash": hash_name}, {"name": "RSASSA-PKCS1-v1_5"}
+    if family == "PS":
+        salt = int(algorithm[2:]) // 8
+        return {"name": "RSA-PSS", "hash": hash_name}, {"name": "RSA-PSS", "saltLength": salt}
+    return {"name": "ECDSA", "namedCurve": jwk.get("crv")}, {"name": "ECDSA", "hash": hash_name}
+
+
+class WebCryptoVerifier:
+    """SignatureVerifier on the browser's crypto.subtle (RSA PKCS#1 v1.5, RSA-PSS, ECDSA)."""
+
+    async def verify(
+        self, algorithm: str, jwk: Mapping[str, Any], signing_input: bytes, signature: bytes
+    ) -> bool:
+        # Only the public members: WebCrypto refuses a JWK whose alg/key_ops disagree
+        # with the requested use, and we have already matched alg ourselves.
+        public = {k: jwk[k] for k in ("kty", "n", "e", "crv", "x", "y") if k in jwk}
+        import_params, verify_params = _webcrypto_params(algorithm, jwk)
+        try:
+            key = await js.crypto.subtle.importKey(
+                "jwk", _js_object(public), _js_object(import_params), False, to_js(["verify"])
+            )
+            valid = await js.crypto.subtle.verify(
+                _js_object(verify_params), key, to_js(signature), to_js(signing_input)
+            )
+        except JsException:
+            return False  # a key WebCrypto cannot use verifies nothing
+        return bool(valid)
+
+
+def page_storage() -> tuple[Storage, bool]:
+    """localStorage when the browser allows it, else memory; the flag says which."""
+    try:
+        storage = js.localStorage
+        probe = "oidc_spa:probe"
+        storage.setItem(probe, "1")
+        storage.removeItem(probe)
+        return storage, True
+    except (JsException, AttributeError):
+        return MemoryStorage(), False
+
+
+def current_url() -> str:
+    return str(js.window.location.href)
+
+
+def replace_url(url: str) -> None:
+    """Change the address bar without a reload or a new history entry."""
+    js.window.history.replaceState(None, "", url)
+
+
+def navigate(url: str) -> None:
+    js.window.location.assign(url)
+
+
+async def fetch_text(relative_url: str, timeout: float = 15.0) -> str | None:
+    """A file beside the page (e.g. auth_config.json); None when it is not there."""
+    response = await BrowserHttp().get(
+        str(js.URL.new(relative_url, js.document.baseURI).href), timeout=timeout
+    )
+    return response.text if response.status == 200 else None
