@@ -155,7 +155,9 @@ class _ProviderHttp:
     ) -> HttpResponse:
         return self._answer("POST", url, lambda path: self.provider.token(form))
 
-    def _answer(self, method: str, url: str, handler: Callable[[str], HttpResponse]) -> HttpResponse:
+    def _answer(
+        self, method: str, url: str, handler: Callable[[str], HttpResponse]
+    ) -> HttpResponse:
         path = urlsplit(url).path
         self.provider.requests.append((method, path))
         override = self.provider.override.get(path)

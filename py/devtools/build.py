@@ -1,0 +1,240 @@
+"""Build the deployable static site (GitHub Pages) into one folder.
+
+    python py/devtools/build.py [--out _site] [--auth-config FILE.json]
+
+The site needs nothing from a CDN at run time: PyScript and Pyodide are
+vendored from node_modules, and the Python code (oidc_spa + PyJWT) ships as
+one python.zip that pyscript.toml unpacks into the interpreter's home folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PYJWT_VERSION = "2.15.1"
+PYJWT_WHEEL = f"pyjwt-{PYJWT_VERSION}-py3-none-any.whl"
+# Pinned so a tampered or re-uploaded wheel fails the build instead of shipping.
+PYJWT_SHA256 = "42d59d631f7768a1028a64c7ff581a9bf7519804daf91fc5b6c56e30eec5e193"
+
+# The files loadPyodide() fetches from its indexURL when no packages are loaded.
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+PYSCRIPT_ENTRY = ("core.js", "core.css")
+
+# Zip entries get this date so two builds of the same sources are byte-identical.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# Relative URLs ("./x.js", "./x.css") in the bundled dist files: imports and stylesheets.
+_DIST_REFERENCE = re.compile(r"""["'](\./[\w.-]+\.(?:js|css))["']""")
+# The trailing source map comment; the .map files are not shipped.
+_SOURCE_MAP = re.compile(rb"\n?//# sourceMappingURL=\S+\s*$")
+
+
+class BuildError(Exception):
+    """A build precondition failed; the message says how to fix it."""
+
+
+def read_npm_pins(root: Path) -> dict[str, str]:
+    """The exact versions package.json pins for the vendored runtime."""
+    return json.loads((root / "package.json").read_text())["dependencies"]
+
+
+def check_node_modules(node_modules: Path, pins: dict[str, str]) -> None:
+    """Fail clearly when node_modules is missing or holds other versions."""
+    for name, wanted in pins.items():
+        manifest = node_modules / name / "package.json"
+        if not manifest.is_file():
+            raise BuildError(f"{manifest} not found: run scripts/setup to install {name}@{wanted}")
+        found = json.loads(manifest.read_text()).get("version")
+        if found != wanted:
+            raise BuildError(
+                f"{name} is {found} in {node_modules} but package.json pins {wanted}: "
+                "run scripts/setup"
+            )
+
+
+def pyscript_runtime_files(dist: Path) -> list[str]:
+    """core.js, core.css and every file core.js can reach: chunks and stylesheets."""
+    needed: set[str] = set()
+    todo = list(PYSCRIPT_ENTRY)
+    while todo:
+        name = todo.pop()
+        if name in needed:
+            continue
+        path = dist / name
+        if not path.is_file():
+            raise BuildError(f"{path} not found: run scripts/setup")
+        needed.add(name)
+        if name.endswith(".js"):
+            todo += [spec[2:] for spec in _DIST_REFERENCE.findall(path.read_text())]
+    return sorted(needed)
+
+
+def copy_without_source_map(src: Path, dst: Path) -> None:
+    """Copy a JS file minus its sourceMappingURL comment (so devtools asks for no .map)."""
+    data = src.read_bytes()
+    if src.suffix in {".js", ".mjs"}:
+        data = _SOURCE_MAP.sub(b"\n", data)
+    dst.write_bytes(data)
+
+
+def vendor_runtime(node_modules: Path, out: Path) -> None:
+    """Copy the PyScript and Pyodide files the page loads into out/vendor/."""
+    dist = node_modules / "@pyscript" / "core" / "dist"
+    target = out / "vendor" / "pyscript"
+    target.mkdir(parents=True)
+    for name in pyscript_runtime_files(dist):
+        copy_without_source_map(dist / name, target / name)
+    target = out / "vendor" / "pyodide"
+    target.mkdir(parents=True)
+    for name in PYODIDE_FILES:
+        source = node_modules / "pyodide" / name
+        if not source.is_file():
+            raise BuildError(f"{source} not found: run scripts/setup")
+        copy_without_source_map(source, target / name)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def pyjwt_wheel(cache: Path) -> Path:
+    """The pinned PyJWT wheel, downloaded once with pip and checked by hash."""
+    wheel = cache / PYJWT_WHEEL
+    if not wheel.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", f"PyJWT=={PYJWT_VERSION}"]
+        command += ["--no-deps", "--only-binary=:all:", "--disable-pip-version-check"]
+        subprocess.run([*command, "-d", str(cache)], check=True)
+    digest = sha256_of(wheel)
+    if digest != PYJWT_SHA256:
+        raise BuildError(
+            f"{wheel} has sha256 {digest}, expected {PYJWT_SHA256}: "
+            "delete it and check where pip downloads from"
+        )
+    return wheel
+
+
+def add_entry(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """Write one file with fixed date and mode, so the zip is reproducible."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.external_attr = 0o644 << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data, compresslevel=9)
+
+
+def wheel_members(wheel: Path) -> dict[str, bytes]:
+    """The jwt/ package and the license files from the wheel."""
+    with zipfile.ZipFile(wheel) as source:
+        return {
+            name: source.read(name)
+            for name in source.namelist()
+            if name.startswith("jwt/") or "/licenses/" in name
+        }
+
+
+def package_members(package: Path) -> dict[str, bytes]:
+    """Every .py file of the package, keyed by its path inside the zip."""
+    if not package.is_dir():
+        raise BuildError(f"{package} not found: the site needs the oidc_spa package")
+    base = package.parent
+    return {
+        path.relative_to(base).as_posix(): path.read_bytes()
+        for path in package.rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+
+
+def write_python_zip(target: Path, package: Path, wheel: Path) -> None:
+    members = package_members(package) | wheel_members(wheel)
+    with zipfile.ZipFile(target, "w") as archive:
+        for name in sorted(members):
+            add_entry(archive, name, members[name])
+
+
+def clear_output(out: Path, root: Path) -> None:
+    """Empty out/, refusing paths whose removal would delete sources."""
+    sources = [root / name for name in ("public", "py", "node_modules")]
+    if root.is_relative_to(out) or any(out.is_relative_to(path) for path in sources):
+        raise BuildError(f"refusing to clear {out}: choose a dedicated output folder")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def copy_site_sources(root: Path, out: Path) -> None:
+    """public/ as is, plus the page's config and entry script at the top level."""
+    public = root / "public"
+    if not (public / "index.html").is_file():
+        raise BuildError(f"{public / 'index.html'} not found")
+    shutil.copytree(public, out, dirs_exist_ok=True)
+    for source in (root / "pyscript.toml", root / "py" / "main.py"):
+        if not source.is_file():
+            raise BuildError(f"{source} not found")
+        if (public / source.name).exists():
+            raise BuildError(f"public/{source.name} would shadow {source}: remove one")
+        shutil.copy2(source, out / source.name)
+
+
+def build_site(
+    out: Path,
+    auth_config: dict | None = None,
+    *,
+    root: Path = ROOT,
+    node_modules: Path | None = None,
+    wheel_cache: Path | None = None,
+) -> Path:
+    """Write the static site into out (cleared first) and return out."""
+    root = root.resolve()
+    out = Path(out).resolve()
+    node_modules = (node_modules or root / "node_modules").resolve()
+    # Check every input before touching out/, so a failed build leaves it alone.
+    check_node_modules(node_modules, read_npm_pins(root))
+    wheel = pyjwt_wheel(wheel_cache or root / ".cache" / "wheels")
+    clear_output(out, root)
+    copy_site_sources(root, out)
+    write_python_zip(out / "python.zip", root / "py" / "oidc_spa", wheel)
+    vendor_runtime(node_modules, out)
+    if auth_config is not None:
+        # Deploy-time settings replace the placeholder that public/ may carry.
+        text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
+        (out / "auth_config.json").write_text(text)
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder")
+    parser.add_argument("--auth-config", type=Path, help="JSON file written as auth_config.json")
+    parser.add_argument("--node-modules", type=Path, help="where the npm runtime is installed")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = json.loads(args.auth_config.read_text()) if args.auth_config else None
+    try:
+        out = build_site(args.out, config, node_modules=args.node_modules)
+    except BuildError as error:
+        print(f"build: error: {error}", file=sys.stderr)
+        return 1
+    print(f"build: site written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The static site build: layout, python.zip, vendored runtime, failure messages."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tomllib
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from devtools import build
+from devtools.build import BuildError, build_site
+
+ROOT = Path(__file__).resolve().parents[1]
+NODE_MODULES = ROOT / "node_modules"
+WHEEL_CACHE = ROOT / ".cache" / "wheels"
+
+pytestmark = pytest.mark.skipif(
+    not (NODE_MODULES / "pyodide").is_dir(), reason="node_modules missing: run scripts/setup"
+)
+
+FAKE_INDEX = """<!doctype html>
+<html><head>
+<link rel="stylesheet" href="./vendor/pyscript/core.css">
+<link rel="stylesheet" href="./style.css">
+<script type="module" src="./vendor/pyscript/core.js"></script>
+</head><body>
+<script type="py" src="./main.py" config="./pyscript.toml"></script>
+</body></html>
+"""
+
+
+def make_project(root: Path) -> Path:
+    """A minimal project tree, so these tests do not depend on public/ being written."""
+    (root / "public").mkdir(parents=True)
+    (root / "public" / "index.html").write_text(FAKE_INDEX)
+    (root / "public" / "style.css").write_text("body { margin: 0 }\n")
+    (root / "public" / "auth_config.json").write_text('{"placeholder": true}\n')
+    package = root / "py" / "oidc_spa"
+    (package / "inner").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "inner" / "deep.py").write_text("X = 1\n")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "junk.py").write_text("")
+    (root / "py" / "main.py").write_text("import oidc_spa\n")
+    shutil.copy(ROOT / "pyscript.toml", root / "pyscript.toml")
+    shutil.copy(ROOT / "package.json", root / "package.json")
+    return root
+
+
+def build_project(root: Path, out: Path, **kwargs: object) -> Path:
+    kwargs.setdefault("node_modules", NODE_MODULES)
+    kwargs.setdefault("wheel_cache", WHEEL_CACHE)
+    return build_site(out, root=root, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def site(project: Path) -> Path:
+    return build_project(project, project / "_site", auth_config={"client_id": "spa"})
+
+
+class UrlCollector(HTMLParser):
+    """Every src/href attribute value in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.urls += [value for name, value in attrs if name in {"src", "href"} and value]
+
+
+def page_urls(html: str) -> list[str]:
+    collector = UrlCollector()
+    collector.feed(html)
+    return collector.urls
+
+
+def is_relative(url: str) -> bool:
+    # Absolute paths or other origins would break the site under /REPO/.
+    return not re.match(r"^(/|[a-z][a-z0-9+.-]*:)", url, re.IGNORECASE)
+
+
+def test_site_has_the_expected_files(site: Path) -> None:
+    expected = ["index.html", "style.css", "main.py", "pyscript.toml", "python.zip"]
+    expected += ["vendor/pyscript/core.js", "vendor/pyscript/core.css"]
+    expected += [f"vendor/pyodide/{name}" for name in build.PYODIDE_FILES]
+    assert [name for name in expected if not (site / name).is_file()] == []
+
+
+def test_pyscript_chunks_are_vendored(site: Path) -> None:
+    vendored = site / "vendor" / "pyscript"
+    core = (vendored / "core.js").read_text()
+    chunks = re.findall(r'"\./([\w.-]+\.js)"', core)
+    assert chunks
+    assert all((vendored / chunk).is_file() for chunk in chunks)
+
+
+def test_no_source_maps_shipped(site: Path) -> None:
+    assert list(site.rglob("*.map")) == []
+    scripts = [*site.rglob("*.js"), *site.rglob("*.mjs")]
+    assert not [path for path in scripts if b"sourceMappingURL=" in path.read_bytes()[-300:]]
+
+
+def test_python_zip_holds_package_and_pyjwt(site: Path) -> None:
+    with zipfile.ZipFile(site / "python.zip") as archive:
+        names = archive.namelist()
+        dates = {info.date_time for info in archive.infolist()}
+    assert "oidc_spa/__init__.py" in names
+    assert "oidc_spa/inner/deep.py" in names
+    assert "jwt/__init__.py" in names and "jwt/api_jwt.py" in names
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    assert dates == {build.ZIP_DATE}
+
+
+def test_build_is_reproducible(project: Path, site: Path, tmp_path: Path) -> None:
+    again = build_project(project, tmp_path / "again", auth_config={"client_id": "spa"})
+    assert (again / "python.zip").read_bytes() == (site / "python.zip").read_bytes()
+
+
+def test_index_and_config_use_relative_urls(site: Path) -> None:
+    urls = page_urls((site / "index.html").read_text())
+    assert urls and all(is_relative(url) for url in urls)
+    config = tomllib.loads((site / "pyscript.toml").read_text())
+    assert is_relative(config["interpreter"])
+    assert all(is_relative(url) for url in config.get("files", {}))
+
+
+def test_auth_config_replaces_placeholder(site: Path) -> None:
+    assert json.loads((site / "auth_config.json").read_text()) == {"client_id": "spa"}
+
+
+def test_without_auth_config_public_placeholder_stays(project: Path, tmp_path: Path) -> None:
+    out = build_project(project, tmp_path / "out")
+    assert json.loads((out / "auth_config.json").read_text()) == {"placeholder": True}
+
+
+def test_output_is_cleared_first(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("old")
+    build_project(project, out)
+    assert not (out / "stale.txt").exists()
+
+
+def test_missing_node_modules_fails_clearly(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match="run scripts/setup"):
+        build_project(project, out, node_modules=tmp_path / "no_node_modules")
+    assert not out.exists()  # nothing is cleared or written before the checks pass
+
+
+def test_cli_reports_missing_node_modules(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--out", str(tmp_path / "out"), "--node-modules", str(tmp_path / "nope")]
+    assert build.main(args) == 1
+    assert "run scripts/setup" in capsys.readouterr().err
+
+
+def test_version_mismatch_fails_clearly(project: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "node_modules"
+    for name in build.read_npm_pins(project):
+        (fake / name).mkdir(parents=True)
+        (fake / name / "package.json").write_text('{"version": "0.0.1"}')
+    with pytest.raises(BuildError, match=r"0\.0\.1 .* pins"):
+        build_project(project, tmp_path / "out", node_modules=fake)
+
+
+def test_tampered_wheel_fails(project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "wheels"
+    cache.mkdir()
+    (cache / build.PYJWT_WHEEL).write_bytes(b"not the wheel")
+    with pytest.raises(BuildError, match="sha256"):
+        build_project(project, tmp_path / "out", wheel_cache=cache)
+
+
+@pytest.mark.parametrize("inside", [".", "..", "public", "py/oidc_spa"])
+def test_refuses_to_clear_sources(project: Path, inside: str) -> None:
+    with pytest.raises(BuildError, match="refusing"):
+        build_project(project, project / inside)
+
+
+def test_real_pyscript_toml_is_minimal() -> None:
+    config = tomllib.loads((ROOT / "pyscript.toml").read_text())
+    assert config == {
+        "interpreter": "./vendor/pyodide/pyodide.mjs",
+        "files": {"./python.zip": "./*"},
+    }
+
+
+@pytest.mark.skipif(
+    not (ROOT / "public" / "index.html").is_file(), reason="public/index.html not written yet"
+)
+def test_real_index_html_uses_relative_urls() -> None:
+    urls = page_urls((ROOT / "public" / "index.html").read_text())
+    assert [url for url in urls if not is_relative(url)] == []
