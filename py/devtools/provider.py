@@ -1,0 +1,1071 @@
+"""A strict local OpenID Connect provider for development and end-to-end tests.
+
+Run:
+    python py/devtools/provider.py --host 127.0.0.1 --port 0 --client-id demo-spa \
+        --redirect-uri http://127.0.0.1:8000/ [--post-logout-redirect-uri URL] [--test-controls]
+
+Follows OpenID Connect Core 1.0, Discovery 1.0 and RP-Initiated Logout 1.0, RFC 6749,
+RFC 7636 (PKCE, S256 only), RFC 9207 (`iss` in authorization responses) and RFC 9700
+(refresh token rotation with reuse detection). Everything lives in memory; the signing key
+is generated at start, so tokens never outlive the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import html
+import json
+import re
+import secrets
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+CODE_TTL = 60
+PENDING_LOGIN_TTL = 600
+REFRESH_TOKEN_TTL = 24 * 3600
+MAX_BODY = 64 * 1024
+
+SUPPORTED_SCOPES = ("openid", "profile", "email", "offline_access")
+# OIDC Core 5.4: which standard claims each scope value releases.
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": (
+        "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
+        "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale",
+        "updated_at",
+    ),
+    "email": ("email", "email_verified"),
+}
+PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash")
+
+# RFC 7636 4.1 / 4.2: verifier is 43-128 unreserved chars; an S256 challenge is 43 base64url.
+VERIFIER_RE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
+S256_CHALLENGE_RE = re.compile(r"[A-Za-z0-9\-_]{43}")
+SUB_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/jwks", "/token", "/userinfo"})
+HTML_SECURITY_HEADERS = (
+    ("Cache-Control", "no-store"),
+    # Inline styles only; frame-ancestors stops the login form being framed (clickjacking).
+    ("Content-Security-Policy",
+     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; frame-ancestors 'none'"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+)
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def now() -> float:
+    return time.time()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(value: str) -> str:
+    """Hex SHA-256: secrets are stored and logged only as hashes."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def b64url_sha256(value: str, half: bool = False) -> str:
+    raw = hashlib.sha256(value.encode("ascii")).digest()
+    if half:  # at_hash uses the left-most half of the hash (OIDC Core 3.1.3.6)
+        raw = raw[: len(raw) // 2]
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def add_query(uri: str, params: Mapping[str, str]) -> str:
+    """Append parameters, keeping any query the registered URI already has (RFC 6749 3.1.2)."""
+    encoded = urlencode(params)
+    if not encoded:
+        return uri
+    return f"{uri}{'&' if urlsplit(uri).query else '?'}{encoded}"
+
+
+class DuplicateParameter(ValueError):
+    pass
+
+
+def single_values(raw: str) -> dict[str, str]:
+    """Parse a urlencoded string. RFC 6749 3.1: parameters must not repeat, and
+    parameters sent without a value are treated as omitted."""
+    parsed = parse_qs(raw, keep_blank_values=True)
+    for name, values in parsed.items():
+        if len(values) > 1:
+            raise DuplicateParameter(name)
+    return {name: values[0] for name, values in parsed.items() if values[0] != ""}
+
+
+def only_value(raw: str, name: str) -> str | None:
+    values = parse_qs(raw, keep_blank_values=True).get(name, [])
+    return values[0] if len(values) == 1 and values[0] else None
+
+
+# ----------------------------------------------------------------------------- HTTP plumbing
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: str
+    headers: Message
+    body: bytes
+
+    def is_form(self) -> bool:
+        content_type = self.headers.get("Content-Type", "")
+        return content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+
+    def form(self) -> dict[str, str]:
+        return single_values(self.body.decode("utf-8", errors="replace"))
+
+    def json_body(self) -> Any:
+        return json.loads(self.body.decode("utf-8") or "null")
+
+    def cookie(self, name: str) -> str | None:
+        try:
+            jar = SimpleCookie(self.headers.get("Cookie", ""))
+        except CookieError:  # other apps on the same host may set cookies we cannot parse
+            return None
+        morsel = jar.get(name)
+        return morsel.value if morsel else None
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(status: int, payload: Any, *headers: tuple[str, str]) -> Response:
+    body = json.dumps(payload).encode()
+    return Response(status, body, [("Content-Type", "application/json"), *headers])
+
+
+def no_store_json(status: int, payload: Any, *headers: tuple[str, str]) -> Response:
+    return json_response(status, payload, ("Cache-Control", "no-store"),
+                         ("Pragma", "no-cache"), *headers)
+
+
+def html_page(status: int, title: str, body_html: str, *headers: tuple[str, str]) -> Response:
+    """Render a page; callers must escape whatever they put into body_html."""
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head>"
+        f"<body><main>{body_html}</main></body></html>"
+    )
+    return Response(status, page.encode(), [("Content-Type", "text/html; charset=utf-8"),
+                                            *HTML_SECURITY_HEADERS, *headers])
+
+
+def error_page(status: int, title: str, detail: str) -> Response:
+    body = f"<h1>{html.escape(title)}</h1><p class='error'>{html.escape(detail)}</p>"
+    return html_page(status, title, body)
+
+
+def redirect(location: str, *headers: tuple[str, str]) -> Response:
+    return Response(302, b"", [("Location", location), ("Cache-Control", "no-store"), *headers])
+
+
+PAGE_CSS = (
+    "body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0}"
+    "main{max-width:24rem;margin:3rem auto;background:#fff;padding:1.5rem 2rem;"
+    "border-radius:8px;box-shadow:0 1px 4px #0002}"
+    "label{display:block;margin-top:.8rem}input{width:100%;padding:.4rem;box-sizing:border-box}"
+    "button{margin-top:1rem;margin-right:.5rem;padding:.4rem 1rem}"
+    ".error{color:#a00}.hint{color:#666;font-size:.85rem}"
+)
+
+
+# ----------------------------------------------------------------------------- domain records
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str
+    port: int
+    client_id: str
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    id_token_ttl: int
+    access_token_ttl: int
+    test_controls: bool
+
+
+@dataclass
+class User:
+    sub: str
+    password: str
+    claims: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    client_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    state: str | None
+    nonce: str | None
+    code_challenge: str
+    prompt: frozenset[str]
+    max_age: int | None
+    login_hint: str | None
+
+
+@dataclass
+class Session:
+    sub: str
+    auth_time: int
+
+
+@dataclass
+class Grant:
+    """One token family: everything issued from one authorization code."""
+
+    client_id: str
+    sub: str
+    scope: tuple[str, ...]
+    auth_time: int
+    revoked: bool = False
+
+
+@dataclass
+class AuthCode:
+    request: AuthRequest
+    sub: str
+    auth_time: int
+    expires_at: float
+    used: bool = False
+    grant: Grant | None = None
+
+
+@dataclass
+class AccessToken:
+    grant: Grant
+    scope: tuple[str, ...]
+    expires_at: float
+
+
+@dataclass
+class RefreshToken:
+    grant: Grant
+    expires_at: float
+    rotated: bool = False
+
+
+class AuthzError(Exception):
+    """An authorization error that is safe to send back to the redirect_uri."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+class TokenError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+    def response(self, *headers: tuple[str, str]) -> Response:
+        payload = {"error": self.error, "error_description": self.description}
+        return no_store_json(self.status, payload, *headers)
+
+
+def demo_users(issuer: str) -> dict[str, User]:
+    def make(sub: str, given: str, family: str, nickname: str) -> User:
+        claims = {
+            "name": f"{given} {family}", "nickname": nickname, "given_name": given,
+            "family_name": family, "email": f"{sub}@example.org", "email_verified": True,
+            "picture": f"{issuer}/avatars/{sub}.svg", "updated_at": 1_700_000_000,
+        }
+        return User(sub, f"{sub}-demo", claims)
+
+    return {"alice": make("alice", "Alice", "Liddell", "ali"),
+            "bob": make("bob", "Bob", "Builder", "bobby")}
+
+
+def released_claims(user: User, scope: tuple[str, ...]) -> dict[str, Any]:
+    names = {name for value in scope for name in SCOPE_CLAIMS.get(value, ())}
+    return {name: value for name, value in user.claims.items() if name in names}
+
+
+def avatar_svg(user: User) -> bytes:
+    label = str(user.claims.get("given_name") or user.claims.get("name") or user.sub)[:1].upper()
+    hue = int(digest(user.sub)[:4], 16) % 360
+    svg = (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='96' height='96' viewBox='0 0 96 96'>"
+        f"<circle cx='48' cy='48' r='48' fill='hsl({hue},55%,45%)'/>"
+        "<text x='48' y='62' font-family='sans-serif' font-size='44' fill='#fff' "
+        f"text-anchor='middle'>{html.escape(label)}</text></svg>"
+    )
+    return svg.encode()
+
+
+# ----------------------------------------------------------------------------- the provider
+
+Handler = Callable[[Request], Response]
+
+
+class Provider:
+    """All protocol logic; the HTTP handler only translates requests and responses."""
+
+    def __init__(self, config: Config, issuer: str) -> None:
+        self.config = config
+        self.issuer = issuer
+        self.id_token_ttl = config.id_token_ttl
+        self.access_token_ttl = config.access_token_ttl
+        self.lock = threading.Lock()
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.kid = secrets.token_urlsafe(12)
+        self.cookie_name = f"op_session_{urlsplit(issuer).port}"  # ports share cookies
+        self.users = demo_users(issuer)
+        self.pending: dict[str, tuple[AuthRequest, float]] = {}
+        self.sessions: dict[str, Session] = {}
+        self.codes: dict[str, AuthCode] = {}
+        self.access_tokens: dict[str, AccessToken] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.reset_log()
+        self.routes: dict[str, dict[str, Handler]] = {
+            "/": {"GET": self.index},
+            "/.well-known/openid-configuration": {"GET": self.discovery},
+            "/jwks": {"GET": self.jwks},
+            "/authorize": {"GET": self.authorize, "POST": self.login},
+            "/token": {"POST": self.token},
+            "/userinfo": {"GET": self.userinfo, "POST": self.userinfo},
+            "/end_session": {"GET": self.end_session, "POST": self.end_session},
+        }
+        self.prefix_routes: dict[str, dict[str, Handler]] = {"/avatars/": {"GET": self.avatar}}
+        if config.test_controls:
+            self.routes["/_test/log"] = {"GET": self.test_log}
+            self.routes["/_test/reset-log"] = {"POST": self.test_reset_log}
+            self.routes["/_test/settings"] = {"GET": self.test_settings,
+                                              "POST": self.test_settings}
+            self.prefix_routes["/_test/users/"] = {"PUT": self.test_put_user}
+
+    # -- dispatch
+
+    def handle(self, request: Request) -> Response:
+        methods = self._methods_for(request.path)
+        cors = request.path in CORS_PATHS or (
+            self.config.test_controls and request.path.startswith("/_test/"))
+        if methods is None:
+            response = error_page(404, "Not found", "There is nothing at this address.")
+        elif request.method == "OPTIONS" and cors:
+            response = self._preflight(methods)
+        elif request.method not in methods:
+            allow = ", ".join(sorted(methods))
+            response = error_page(405, "Method not allowed", f"Use {allow}.")
+            response.headers.append(("Allow", allow))
+        else:
+            response = methods[request.method](request)
+        if cors:
+            response.headers += [("Access-Control-Allow-Origin", "*"),
+                                 ("Access-Control-Expose-Headers", "WWW-Authenticate")]
+        return response
+
+    def _methods_for(self, path: str) -> dict[str, Handler] | None:
+        if path in self.routes:
+            return self.routes[path]
+        for prefix, methods in self.prefix_routes.items():
+            if path.startswith(prefix):
+                return methods
+        return None
+
+    @staticmethod
+    def _preflight(methods: Mapping[str, Handler]) -> Response:
+        allowed = "GET, POST, PUT, OPTIONS" if "PUT" in methods else "GET, POST, OPTIONS"
+        return Response(204, b"", [("Access-Control-Allow-Methods", allowed),
+                                   ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+                                   ("Access-Control-Max-Age", "600")])
+
+    # -- metadata
+
+    def index(self, request: Request) -> Response:
+        issuer = html.escape(self.issuer)
+        body = (f"<h1>Local OpenID provider</h1><p>Issuer: <code>{issuer}</code></p>"
+                "<p><a href='/.well-known/openid-configuration'>Discovery document</a></p>")
+        return html_page(200, "Local OpenID provider", body)
+
+    def discovery(self, request: Request) -> Response:
+        base = self.issuer
+        scope_claims = [name for value in ("profile", "email") for name in SCOPE_CLAIMS[value]]
+        return json_response(200, {
+            "issuer": base,
+            "authorization_endpoint": f"{base}/authorize",
+            "token_endpoint": f"{base}/token",
+            "userinfo_endpoint": f"{base}/userinfo",
+            "jwks_uri": f"{base}/jwks",
+            "end_session_endpoint": f"{base}/end_session",
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "code_challenge_methods_supported": ["S256"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "subject_types_supported": ["public"],
+            "scopes_supported": list(SUPPORTED_SCOPES),
+            "token_endpoint_auth_methods_supported": ["none"],
+            "authorization_response_iss_parameter_supported": True,
+            "claims_supported": [*PROTOCOL_CLAIMS, *scope_claims],
+            "prompt_values_supported": ["none", "login"],
+            # Discovery 1.0 defaults request_uri_parameter_supported to true: say we don't.
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+            "claims_parameter_supported": False,
+        })
+
+    def jwks(self, request: Request) -> Response:
+        key = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
+        assert isinstance(key, dict)
+        key.pop("key_ops", None)  # RFC 7517 4.3: "use" and "key_ops" should not be combined
+        key.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return json_response(200, {"keys": [key]})
+
+    def avatar(self, request: Request) -> Response:
+        name = unquote(request.path.removeprefix("/avatars/"))
+        with self.lock:
+            user = self.users.get(name.removesuffix(".svg")) if name.endswith(".svg") else None
+            body = avatar_svg(user) if user else None
+        if body is None:
+            return error_page(404, "Not found", "No such avatar.")
+        # CORP lets cross-origin-isolated pages (COEP, as PyScript workers use) embed it.
+        return Response(200, body, [("Content-Type", "image/svg+xml"),
+                                    ("Cross-Origin-Resource-Policy", "cross-origin"),
+                                    ("Cache-Control", "no-cache")])
+
+    # -- authorization endpoint
+
+    def authorize(self, request: Request) -> Response:
+        with self.lock:
+            self.authorize_calls += 1
+        # Client and redirect_uri are checked first: until both are trusted, never redirect.
+        client_id = only_value(request.query, "client_id")
+        redirect_uri = only_value(request.query, "redirect_uri")
+        if client_id != self.config.client_id:
+            return error_page(400, "Unknown client", "client_id is missing or not registered.")
+        if redirect_uri not in self.config.redirect_uris:
+            return error_page(400, "Invalid redirect_uri",
+                              "redirect_uri is missing or not registered for this client.")
+        state = only_value(request.query, "state")
+        try:
+            auth = self._parse_auth_request(request.query, client_id, redirect_uri)
+        except AuthzError as err:
+            return self._authz_error(redirect_uri, state, err)
+        return self._authenticate(request, auth)
+
+    def _parse_auth_request(self, query: str, client_id: str, redirect_uri: str) -> AuthRequest:
+        try:
+            params = single_values(query)
+        except DuplicateParameter as dup:
+            raise AuthzError("invalid_request", f"parameter {dup} is repeated") from None
+        if "request" in params:
+            raise AuthzError("request_not_supported", "request objects are not supported")
+        if "request_uri" in params:
+            raise AuthzError("request_uri_not_supported", "request_uri is not supported")
+        self._check_response_type(params)
+        scope = self._parse_scope(params.get("scope", ""))
+        challenge = self._parse_challenge(params)
+        return AuthRequest(
+            client_id=client_id, redirect_uri=redirect_uri, scope=scope,
+            state=params.get("state"), nonce=params.get("nonce"), code_challenge=challenge,
+            prompt=self._parse_prompt(params.get("prompt", "")),
+            max_age=self._parse_max_age(params.get("max_age")),
+            login_hint=params.get("login_hint"),
+        )
+
+    @staticmethod
+    def _check_response_type(params: Mapping[str, str]) -> None:
+        if "response_type" not in params:
+            raise AuthzError("invalid_request", "response_type is required")
+        if params["response_type"] != "code":
+            raise AuthzError("unsupported_response_type", "only response_type=code is supported")
+        if params.get("response_mode", "query") != "query":
+            raise AuthzError("invalid_request", "only response_mode=query is supported")
+
+    @staticmethod
+    def _parse_scope(raw: str) -> tuple[str, ...]:
+        scope = tuple(dict.fromkeys(value for value in raw.split(" ") if value))
+        if "openid" not in scope:
+            raise AuthzError("invalid_scope", "the openid scope is required")
+        unknown = [value for value in scope if value not in SUPPORTED_SCOPES]
+        if unknown:
+            raise AuthzError("invalid_scope", f"unsupported scope: {' '.join(unknown)}")
+        return scope
+
+    @staticmethod
+    def _parse_challenge(params: Mapping[str, str]) -> str:
+        challenge = params.get("code_challenge")
+        if challenge is None:
+            raise AuthzError("invalid_request", "code_challenge is required (PKCE)")
+        # A missing method means "plain" (RFC 7636 4.3), which RFC 9700 says not to accept.
+        if params.get("code_challenge_method") != "S256":
+            raise AuthzError("invalid_request", "code_challenge_method must be S256")
+        if not S256_CHALLENGE_RE.fullmatch(challenge):
+            raise AuthzError("invalid_request", "code_challenge is not a base64url SHA-256")
+        return challenge
+
+    @staticmethod
+    def _parse_prompt(raw: str) -> frozenset[str]:
+        prompt = frozenset(value for value in raw.split(" ") if value)
+        if "none" in prompt and len(prompt) > 1:
+            raise AuthzError("invalid_request", "prompt=none cannot be combined with others")
+        return prompt
+
+    @staticmethod
+    def _parse_max_age(raw: str | None) -> int | None:
+        if raw is None:
+            return None
+        if not raw.isdigit():
+            raise AuthzError("invalid_request", "max_age must be a non-negative integer")
+        return int(raw)
+
+    def _authenticate(self, request: Request, auth: AuthRequest) -> Response:
+        session = self._current_session(request)
+        if session and "login" not in auth.prompt and self._fresh_enough(session, auth):
+            return self._issue_code(auth, session)  # single sign-on
+        if "none" in auth.prompt:
+            return self._authz_error(auth.redirect_uri, auth.state, AuthzError(
+                "login_required", "the user is not signed in at the provider"))
+        pending_id = new_secret()
+        with self.lock:
+            self.pending[pending_id] = (auth, now() + PENDING_LOGIN_TTL)
+        return self._login_form(pending_id, auth, username=auth.login_hint or "", message="")
+
+    @staticmethod
+    def _fresh_enough(session: Session, auth: AuthRequest) -> bool:
+        return auth.max_age is None or now() - session.auth_time <= auth.max_age
+
+    def _current_session(self, request: Request) -> Session | None:
+        session_id = request.cookie(self.cookie_name)
+        with self.lock:
+            return self.sessions.get(session_id) if session_id else None
+
+    def _login_form(self, pending_id: str, auth: AuthRequest, *, username: str,
+                    message: str) -> Response:
+        esc = html.escape
+        alert = f"<p class='error' role='alert'>{esc(message)}</p>" if message else ""
+        body = (
+            f"<h1>Sign in</h1><p><strong>{esc(auth.client_id)}</strong> asks you to sign in "
+            f"(scope: {esc(' '.join(auth.scope))}).</p>{alert}"
+            "<form method='post' action='/authorize'>"
+            f"<input type='hidden' name='request_id' value='{esc(pending_id)}'>"
+            "<label for='username'>Username</label>"
+            f"<input id='username' name='username' autocomplete='username' value='{esc(username)}'"
+            " required autofocus>"
+            "<label for='password'>Password</label>"
+            "<input id='password' name='password' type='password' autocomplete='current-password'"
+            " required>"
+            "<button type='submit' name='action' value='sign-in'>Sign in</button>"
+            "<button type='submit' name='action' value='cancel' formnovalidate>Cancel</button>"
+            "</form><p class='hint'>Demo users: alice / alice-demo, bob / bob-demo</p>"
+        )
+        return html_page(200, "Sign in", body)
+
+    def login(self, request: Request) -> Response:
+        """The login form's POST: cancel, retry on bad credentials, or sign in."""
+        if not request.is_form():
+            return error_page(400, "Bad request", "Expected a form submission.")
+        try:
+            form = request.form()
+        except DuplicateParameter:
+            return error_page(400, "Bad request", "Form fields must not repeat.")
+        pending_id = form.get("request_id", "")
+        with self.lock:
+            pending = self.pending.get(pending_id)
+        if pending is None or pending[1] < now():
+            return error_page(400, "Sign-in expired",
+                              "This sign-in request is unknown or expired. Start again.")
+        auth = pending[0]
+        if form.get("action") == "cancel":
+            self._drop_pending(pending_id)
+            return self._authz_error(auth.redirect_uri, auth.state, AuthzError(
+                "access_denied", "the user cancelled the sign-in"))
+        user = self._check_password(form.get("username", ""), form.get("password", ""))
+        if user is None:
+            return self._login_form(pending_id, auth, username=form.get("username", ""),
+                                    message="Wrong username or password.")
+        self._drop_pending(pending_id)
+        return self._sign_in(request, auth, user)
+
+    def _drop_pending(self, pending_id: str) -> None:
+        with self.lock:
+            self.pending.pop(pending_id, None)
+
+    def _check_password(self, username: str, password: str) -> User | None:
+        with self.lock:
+            user = self.users.get(username)
+        expected = user.password if user else secrets.token_hex(16)
+        if secrets.compare_digest(password.encode(), expected.encode()) and user:
+            return user
+        return None
+
+    def _sign_in(self, request: Request, auth: AuthRequest, user: User) -> Response:
+        # Always a fresh session id on sign-in, so a planted cookie cannot be fixated.
+        old_id = request.cookie(self.cookie_name)
+        session_id = new_secret()
+        session = Session(user.sub, int(now()))
+        with self.lock:
+            if old_id:
+                self.sessions.pop(old_id, None)
+            self.sessions[session_id] = session
+        response = self._issue_code(auth, session)
+        response.headers.append(("Set-Cookie", self._session_cookie(session_id)))
+        return response
+
+    def _session_cookie(self, value: str, clear: bool = False) -> str:
+        cookie = f"{self.cookie_name}={value}; Path=/; HttpOnly; SameSite=Lax"
+        return f"{cookie}; Max-Age=0" if clear else cookie
+
+    def _issue_code(self, auth: AuthRequest, session: Session) -> Response:
+        code = new_secret()
+        record = AuthCode(auth, session.sub, session.auth_time, now() + CODE_TTL)
+        with self.lock:
+            self.codes[digest(code)] = record
+        params = {"code": code, **self._state_and_iss(auth.state)}
+        return redirect(add_query(auth.redirect_uri, params))
+
+    def _state_and_iss(self, state: str | None) -> dict[str, str]:
+        params = {"state": state} if state is not None else {}
+        params["iss"] = self.issuer  # RFC 9207: lets the client detect mix-up attacks
+        return params
+
+    def _authz_error(self, redirect_uri: str, state: str | None, err: AuthzError) -> Response:
+        params = {"error": err.error, "error_description": err.description,
+                  **self._state_and_iss(state)}
+        return redirect(add_query(redirect_uri, params))
+
+    # -- token endpoint
+
+    def token(self, request: Request) -> Response:
+        grant_type: str | None = None
+        form: dict[str, str] = {}
+        payload: dict[str, Any] | None = None
+        try:
+            form = self._token_form(request)
+            grant_type = form.get("grant_type")
+            payload = self._grant(grant_type, form)
+            response, outcome = no_store_json(200, payload), "ok"
+        except TokenError as err:
+            response, outcome = err.response(*self._client_auth_challenge(request, err)), err.error
+        self._record_token_call(grant_type, outcome, form, payload)
+        return response
+
+    def _grant(self, grant_type: str | None, form: Mapping[str, str]) -> dict[str, Any]:
+        if grant_type == "authorization_code":
+            return self._redeem_code(form)
+        if grant_type == "refresh_token":
+            return self._refresh(form)
+        if grant_type is None:
+            raise TokenError("invalid_request", "grant_type is required")
+        raise TokenError("unsupported_grant_type", f"grant_type {grant_type} is not supported")
+
+    def _token_form(self, request: Request) -> dict[str, str]:
+        if not request.is_form():
+            raise TokenError("invalid_request",
+                             "use Content-Type application/x-www-form-urlencoded")
+        try:
+            form = request.form()
+        except DuplicateParameter as dup:
+            raise TokenError("invalid_request", f"parameter {dup} is repeated") from None
+        # Public client: token_endpoint_auth_method "none", so any credential is an error.
+        if request.headers.get("Authorization") or "client_secret" in form:
+            raise TokenError("invalid_client", "this client is public and has no secret", 401)
+        if form.get("client_id") != self.config.client_id:
+            raise TokenError("invalid_client", "client_id is missing or unknown", 401)
+        return form
+
+    @staticmethod
+    def _client_auth_challenge(request: Request, err: TokenError) -> tuple[tuple[str, str], ...]:
+        # RFC 6749 5.2: a 401 after an Authorization header must carry WWW-Authenticate.
+        if err.status == 401 and request.headers.get("Authorization"):
+            return (("WWW-Authenticate", 'Basic realm="token"'),)
+        return ()
+
+    @staticmethod
+    def _require(form: Mapping[str, str], name: str) -> str:
+        if name not in form:
+            raise TokenError("invalid_request", f"{name} is required")
+        return form[name]
+
+    def _redeem_code(self, form: Mapping[str, str]) -> dict[str, Any]:
+        code = self._require(form, "code")
+        redirect_uri = self._require(form, "redirect_uri")
+        verifier = self._require(form, "code_verifier")
+        with self.lock:
+            record = self.codes.get(digest(code))
+            if record is None:
+                raise TokenError("invalid_grant", "unknown authorization code")
+            if record.used:
+                # RFC 6749 4.1.2: a replayed code revokes what it already produced.
+                if record.grant:
+                    record.grant.revoked = True
+                raise TokenError("invalid_grant", "authorization code already used")
+            record.used = True  # any redemption attempt burns the code
+            self._check_code(record, form["client_id"], redirect_uri, verifier)
+            grant = Grant(record.request.client_id, record.sub, record.request.scope,
+                          record.auth_time)
+            record.grant = grant
+            return self._issue_tokens(grant, grant.scope, nonce=record.request.nonce)
+
+    @staticmethod
+    def _check_code(record: AuthCode, client_id: str, redirect_uri: str, verifier: str) -> None:
+        if record.expires_at < now():
+            raise TokenError("invalid_grant", "authorization code expired")
+        if record.request.client_id != client_id:
+            raise TokenError("invalid_grant", "code was issued to another client")
+        if record.request.redirect_uri != redirect_uri:
+            raise TokenError("invalid_grant", "redirect_uri differs from the authorization request")
+        if not VERIFIER_RE.fullmatch(verifier):
+            raise TokenError("invalid_grant", "code_verifier must be 43-128 unreserved characters")
+        if not secrets.compare_digest(b64url_sha256(verifier), record.request.code_challenge):
+            raise TokenError("invalid_grant", "code_verifier does not match the code_challenge")
+
+    def _refresh(self, form: Mapping[str, str]) -> dict[str, Any]:
+        presented = self._require(form, "refresh_token")
+        with self.lock:
+            record = self.refresh_tokens.get(digest(presented))
+            if record is None or record.grant.client_id != form["client_id"]:
+                raise TokenError("invalid_grant", "unknown refresh token")
+            if record.rotated:
+                # RFC 9700 4.14.2: reuse of a rotated token means theft; kill the family.
+                record.grant.revoked = True
+                raise TokenError("invalid_grant", "refresh token reused; token family revoked")
+            if record.grant.revoked or record.expires_at < now():
+                raise TokenError("invalid_grant", "refresh token revoked or expired")
+            scope = self._narrowed_scope(record.grant, form.get("scope"))
+            record.rotated = True
+            return self._issue_tokens(record.grant, scope, nonce=None)
+
+    @staticmethod
+    def _narrowed_scope(grant: Grant, raw: str | None) -> tuple[str, ...]:
+        if raw is None:
+            return grant.scope
+        scope = tuple(dict.fromkeys(value for value in raw.split(" ") if value))
+        if "openid" not in scope or not set(scope) <= set(grant.scope):
+            raise TokenError("invalid_scope", "scope must be a subset of the original grant")
+        return scope
+
+    def _issue_tokens(self, grant: Grant, scope: tuple[str, ...],
+                      nonce: str | None) -> dict[str, Any]:
+        """Issue tokens for a grant; the caller holds the lock."""
+        access_token = new_secret()
+        self.access_tokens[digest(access_token)] = AccessToken(
+            grant, scope, now() + self.access_token_ttl)
+        payload: dict[str, Any] = {
+            "access_token": access_token, "token_type": "Bearer",
+            "expires_in": self.access_token_ttl, "scope": " ".join(scope),
+            "id_token": self._id_token(grant, scope, nonce, access_token),
+        }
+        if "offline_access" in grant.scope:
+            refresh_token = new_secret()
+            self.refresh_tokens[digest(refresh_token)] = RefreshToken(
+                grant, now() + REFRESH_TOKEN_TTL)
+            payload["refresh_token"] = refresh_token
+        return payload
+
+    def _id_token(self, grant: Grant, scope: tuple[str, ...], nonce: str | None,
+                  access_token: str) -> str:
+        issued_at = int(now())
+        claims = released_claims(self.users[grant.sub], scope)
+        claims.update({
+            "iss": self.issuer, "sub": grant.sub, "aud": grant.client_id,
+            "exp": issued_at + self.id_token_ttl, "iat": issued_at,
+            "auth_time": grant.auth_time, "at_hash": b64url_sha256(access_token, half=True),
+        })
+        if nonce is not None:  # only on the code grant: OIDC Core 12.2 for refreshes
+            claims["nonce"] = nonce
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def _record_token_call(self, grant_type: str | None, outcome: str,
+                           form: Mapping[str, str], payload: Mapping[str, Any] | None) -> None:
+        entry: dict[str, Any] = {"grant_type": grant_type, "outcome": outcome,
+                                 "refresh_token_sha256_prefix": None,
+                                 "issued_refresh_token_sha256_prefix": None}
+        if grant_type == "refresh_token" and "refresh_token" in form:
+            entry["refresh_token_sha256_prefix"] = digest(form["refresh_token"])[:16]
+        if payload and "refresh_token" in payload:
+            entry["issued_refresh_token_sha256_prefix"] = digest(payload["refresh_token"])[:16]
+        with self.lock:
+            self.token_calls.append(entry)
+
+    # -- userinfo
+
+    def userinfo(self, request: Request) -> Response:
+        with self.lock:
+            self.userinfo_calls += 1
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            # RFC 6750 3.1: no error code when the request had no credentials at all.
+            return no_store_json(401, {"error": "invalid_request"},
+                                 ("WWW-Authenticate", 'Bearer realm="userinfo"'))
+        with self.lock:
+            record = self.access_tokens.get(digest(token.strip()))
+            if record is None or record.grant.revoked or record.expires_at < now():
+                return self._invalid_token()
+            claims = {"sub": record.grant.sub,
+                      **released_claims(self.users[record.grant.sub], record.scope)}
+        return no_store_json(200, claims)
+
+    @staticmethod
+    def _invalid_token() -> Response:
+        challenge = ('Bearer realm="userinfo", error="invalid_token", '
+                     'error_description="the access token is unknown, expired or revoked"')
+        return no_store_json(401, {"error": "invalid_token"}, ("WWW-Authenticate", challenge))
+
+    # -- RP-initiated logout
+
+    def end_session(self, request: Request) -> Response:
+        try:
+            params = request.form() if request.method == "POST" else single_values(request.query)
+            target = self._logout_target(params)
+        except DuplicateParameter:
+            return error_page(400, "Bad logout request", "Parameters must not repeat.")
+        except AuthzError as err:
+            return error_page(400, "Bad logout request", err.description)
+        self._end_provider_session(request)
+        clear = ("Set-Cookie", self._session_cookie("", clear=True))
+        if target is None:
+            return html_page(200, "Signed out", "<h1>Signed out</h1>"
+                             "<p>You are signed out of the local provider.</p>", clear)
+        state = params.get("state")
+        return redirect(add_query(target, {"state": state} if state else {}), clear)
+
+    def _logout_target(self, params: Mapping[str, str]) -> str | None:
+        """Validate the logout request; returns the post-logout redirect URI if any."""
+        client_id = params.get("client_id")
+        if client_id is not None and client_id != self.config.client_id:
+            raise AuthzError("invalid_request", "client_id is not registered")
+        if "id_token_hint" in params:
+            audience = self._hint_audience(params["id_token_hint"])
+            if client_id is not None and client_id != audience:
+                raise AuthzError("invalid_request", "id_token_hint was issued to another client")
+            client_id = audience
+        target = params.get("post_logout_redirect_uri")
+        if target is None:
+            return None
+        if client_id is None:
+            raise AuthzError("invalid_request",
+                             "post_logout_redirect_uri needs client_id or id_token_hint")
+        if target not in self.config.post_logout_redirect_uris:
+            raise AuthzError("invalid_request", "post_logout_redirect_uri is not registered")
+        return target
+
+    def _hint_audience(self, hint: str) -> str:
+        """Check our signature on an ID token hint; expiry is ignored (RP-Initiated Logout 2)."""
+        try:
+            claims = jwt.decode(hint, self.key.public_key(), algorithms=["RS256"],
+                                issuer=self.issuer,
+                                options={"verify_exp": False, "verify_aud": False,
+                                         "require": ["iss", "sub", "aud"]})
+        except jwt.PyJWTError as err:
+            raise AuthzError("invalid_request", f"id_token_hint is invalid: {err}") from None
+        audience = claims["aud"]
+        if audience != self.config.client_id:
+            raise AuthzError("invalid_request", "id_token_hint was not issued to this client")
+        return audience
+
+    def _end_provider_session(self, request: Request) -> None:
+        session_id = request.cookie(self.cookie_name)
+        with self.lock:
+            if session_id:
+                self.sessions.pop(session_id, None)
+
+    # -- test controls
+
+    def reset_log(self) -> None:
+        self.token_calls: list[dict[str, Any]] = []
+        self.userinfo_calls = 0
+        self.authorize_calls = 0
+
+    def _log_snapshot(self) -> dict[str, Any]:
+        return {"token_calls": list(self.token_calls), "userinfo_calls": self.userinfo_calls,
+                "authorize_calls": self.authorize_calls}
+
+    def test_log(self, request: Request) -> Response:
+        with self.lock:
+            return no_store_json(200, self._log_snapshot())
+
+    def test_reset_log(self, request: Request) -> Response:
+        with self.lock:
+            self.reset_log()
+            return no_store_json(200, self._log_snapshot())
+
+    def test_settings(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                changes = self._parse_settings(request)
+            except ValueError as err:
+                return no_store_json(400, {"error": "invalid_request",
+                                           "error_description": str(err)})
+            with self.lock:
+                for name, value in changes.items():
+                    setattr(self, name, value)
+        with self.lock:
+            settings = {"id_token_ttl": self.id_token_ttl,
+                        "access_token_ttl": self.access_token_ttl}
+        return no_store_json(200, settings)
+
+    @staticmethod
+    def _parse_settings(request: Request) -> dict[str, int]:
+        changes = request.json_body()  # json.JSONDecodeError is a ValueError
+        if not isinstance(changes, dict):
+            raise ValueError("expected a JSON object")
+        for name, value in changes.items():
+            if name not in ("id_token_ttl", "access_token_ttl"):
+                raise ValueError(f"unknown setting {name}")
+            # bool is an int subclass; refuse it. Any int is allowed so tests can mint
+            # already-expired tokens.
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name} must be an integer number of seconds")
+        return changes
+
+    def test_put_user(self, request: Request) -> Response:
+        sub = unquote(request.path.removeprefix("/_test/users/"))
+        if not SUB_RE.fullmatch(sub):
+            return no_store_json(400, {"error": "invalid_request",
+                                       "error_description": "sub must match [A-Za-z0-9._-]+"})
+        try:
+            claims = request.json_body()
+        except ValueError:
+            claims = None
+        if not isinstance(claims, dict):
+            return no_store_json(400, {"error": "invalid_request",
+                                       "error_description": "expected a JSON object of claims"})
+        claims.pop("sub", None)  # the path names the subject
+        with self.lock:
+            self.users[sub] = User(sub, f"{sub}-demo", claims)
+        return no_store_json(200, {"sub": sub, **claims})
+
+
+# ----------------------------------------------------------------------------- server
+
+
+class ProviderServer(ThreadingHTTPServer):
+    provider: Provider
+
+
+class ProviderHandler(BaseHTTPRequestHandler):
+    server: ProviderServer
+    server_version = "oidc-spa-dev-provider"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_OPTIONS(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._write(error_page(400, "Bad request", "Invalid Content-Length."))
+            return
+        if not 0 <= length <= MAX_BODY:
+            self._write(error_page(413, "Too large", "The request body is too large."))
+            return
+        body = self.rfile.read(length) if length else b""
+        target = urlsplit(self.path)
+        request = Request(self.command, target.path, target.query, self.headers, body)
+        try:
+            response = self.server.provider.handle(request)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            response = error_page(500, "Server error", "The provider hit a bug; see its log.")
+        self._write(response)
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Path only: query strings carry codes, states and tokens that must stay out of logs.
+        path = urlsplit(self.path).path
+        sys.stderr.write(f"{self.command} {path} {int(code) if code != '-' else code}\n")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the default messages embed the raw request line, query string included
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def absolute_uri(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{value!r} must be an absolute http(s) URI "
+                                         "without a fragment")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> Config:
+    parser = argparse.ArgumentParser(description="Strict local OpenID Connect provider.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--client-id", required=True)
+    parser.add_argument("--redirect-uri", type=absolute_uri, action="append", required=True)
+    parser.add_argument("--post-logout-redirect-uri", type=absolute_uri, action="append",
+                        default=[])
+    parser.add_argument("--id-token-ttl", type=int, default=3600, help="seconds")
+    parser.add_argument("--access-token-ttl", type=int, default=3600, help="seconds")
+    parser.add_argument("--test-controls", action="store_true",
+                        help="enable the /_test/* endpoints")
+    args = parser.parse_args(argv)
+    return Config(args.host, args.port, args.client_id, tuple(args.redirect_uri),
+                  tuple(args.post_logout_redirect_uri), args.id_token_ttl,
+                  args.access_token_ttl, args.test_controls)
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(argv)
+    server = ProviderServer((config.host, config.port), ProviderHandler)
+    issuer = f"http://{config.host}:{server.server_address[1]}"
+    server.provider = Provider(config, issuer)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="provider",
+                              daemon=True)
+    thread.start()
+    print(f"provider ready at {issuer}", flush=True)
+    while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
+        pass
+    server.shutdown()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

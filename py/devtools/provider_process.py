@@ -1,0 +1,135 @@
+"""Run the local OpenID provider (provider.py) as a child process.
+
+    with start_provider(client_id="demo-spa", redirect_uris=[...],
+                        post_logout_redirect_uris=[...]) as provider:
+        print(provider.issuer)
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self, TextIO
+
+PROVIDER_SCRIPT = Path(__file__).resolve().with_name("provider.py")
+READY_RE = re.compile(r"provider ready at (http://\S+)")
+STARTUP_TIMEOUT = 20.0
+STOP_TIMEOUT = 5.0
+
+
+class ProviderStartError(RuntimeError):
+    pass
+
+
+def _drain(stream: IO[str] | None, on_line: Callable[[str], None],
+           on_end: Callable[[None], None] | None = None) -> threading.Thread:
+    """Read a pipe to its end in a daemon thread; on_end(None) marks the end."""
+    def pump() -> None:
+        assert stream is not None
+        for line in stream:
+            on_line(line)
+        if on_end is not None:
+            on_end(None)
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return thread
+
+
+class ProviderProcess:
+    """A running provider; a context manager that stops it on exit."""
+
+    def __init__(self, args: Sequence[str], log_to: TextIO | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(PROVIDER_SCRIPT), *args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, encoding="utf-8", bufsize=1,
+        )
+        # Both pipes are drained for the whole run: a full pipe would block the provider.
+        self._log_to = log_to
+        self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
+        self._stdout_lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr_reader = _drain(self.process.stderr, self._keep_stderr)
+        _drain(self.process.stdout, self._stdout_lines.put, on_end=self._stdout_lines.put)
+        try:
+            self.issuer = self._wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _keep_stderr(self, line: str) -> None:
+        self._stderr_tail.append(line)
+        if self._log_to is not None:
+            self._log_to.write(line)
+
+    def _wait_until_ready(self) -> str:
+        try:
+            line = self._stdout_lines.get(timeout=STARTUP_TIMEOUT)
+        except queue.Empty:
+            raise self._start_error(f"not ready within {STARTUP_TIMEOUT:.0f} s") from None
+        match = READY_RE.fullmatch(line.strip()) if line else None
+        if match is None:
+            raise self._start_error(f"unexpected output {line!r}" if line else "it exited")
+        return match.group(1)
+
+    def _start_error(self, reason: str) -> ProviderStartError:
+        # Give a dying process a moment so its traceback reaches the stderr tail.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=1)
+        if self.process.poll() is not None:
+            self._stderr_reader.join(timeout=1)
+        stderr = "".join(self._stderr_tail).strip() or "(no stderr output)"
+        return ProviderStartError(
+            f"local OpenID provider failed to start: {reason} "
+            f"(exit code {self.process.poll()}).\n--- provider stderr ---\n{stderr}")
+
+    def stderr_tail(self) -> str:
+        """The provider's recent log lines, for diagnosing failing tests."""
+        return "".join(self._stderr_tail)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()  # SIGTERM: the provider shuts down cleanly
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def provider_args(*, client_id: str, redirect_uris: Iterable[str],
+                  post_logout_redirect_uris: Iterable[str], host: str, port: int,
+                  test_controls: bool) -> list[str]:
+    args = ["--host", host, "--port", str(port), "--client-id", client_id]
+    args += [item for uri in redirect_uris for item in ("--redirect-uri", uri)]
+    args += [item for uri in post_logout_redirect_uris
+             for item in ("--post-logout-redirect-uri", uri)]
+    if test_controls:
+        args.append("--test-controls")
+    return args
+
+
+def start_provider(*, client_id: str, redirect_uris: Iterable[str],
+                   post_logout_redirect_uris: Iterable[str] = (), host: str = "127.0.0.1",
+                   port: int = 0, test_controls: bool = False, extra_args: Iterable[str] = (),
+                   log_to: TextIO | None = None) -> ProviderProcess:
+    """Start the provider and wait for it to listen. `log_to` receives its request log."""
+    args = provider_args(client_id=client_id, redirect_uris=redirect_uris,
+                         post_logout_redirect_uris=post_logout_redirect_uris, host=host,
+                         port=port, test_controls=test_controls)
+    return ProviderProcess([*args, *extra_args], log_to=log_to)

@@ -1,0 +1,463 @@
+"""The local OpenID provider, driven over HTTP as a real process."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import secrets
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+import pytest
+
+from devtools.provider_process import ProviderProcess, start_provider
+
+CLIENT_ID = "demo-spa"
+# A query in the registered URI must survive the authorization response.
+REDIRECT_URI = "http://127.0.0.1:9/app/callback?tenant=demo"
+POST_LOGOUT_URI = "http://127.0.0.1:9/app/signed-out"
+
+
+# ----------------------------------------------------------------------------- a tiny browser
+
+
+class _NoRaise(urllib.request.HTTPErrorProcessor):
+    """Hand back every response as is: no exceptions, and so no redirects followed."""
+
+    def http_response(self, request: urllib.request.Request, response: Any) -> Any:
+        return response
+
+    https_response = http_response
+
+
+_OPENER = urllib.request.build_opener(_NoRaise())
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def redirect_params(self) -> dict[str, str]:
+        assert self.status == 302, (self.status, self.text)
+        query = urlsplit(self.headers["Location"]).query
+        return {name: values[0] for name, values in parse_qs(query).items()}
+
+
+@dataclass
+class Browser:
+    """Keeps cookies by hand (a flat jar: one host in these tests)."""
+
+    cookies: dict[str, str] = field(default_factory=dict)
+    set_cookie_headers: list[str] = field(default_factory=list)
+
+    def send(self, method: str, url: str, *, form: Mapping[str, str] | None = None,
+             body: bytes | None = None, headers: Mapping[str, str] | None = None) -> Reply:
+        all_headers = dict(headers or {})
+        if form is not None:
+            body = urlencode(form).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
+        with _OPENER.open(request, timeout=10) as response:
+            reply = Reply(response.status, response.headers, response.read())
+        for header in reply.headers.get_all("Set-Cookie") or []:
+            self._store_cookie(header)
+        return reply
+
+    def _store_cookie(self, header: str) -> None:
+        self.set_cookie_headers.append(header)
+        name, _, rest = header.partition("=")
+        value = rest.split(";")[0]
+        if "max-age=0" in header.lower():
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value
+
+    def get(self, url: str, **kwargs: Any) -> Reply:
+        return self.send("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Reply:
+        return self.send("POST", url, **kwargs)
+
+
+# ----------------------------------------------------------------------------- flow helpers
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@dataclass
+class Flow:
+    """One authorization request's parameters and secrets."""
+
+    issuer: str
+    scope: str = "openid profile email"
+    verifier: str = ""
+    state: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    nonce: str = field(default_factory=lambda: secrets.token_urlsafe(12))
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def url(self, **overrides: str | None) -> str:
+        self.verifier, challenge = pkce_pair()
+        params: dict[str, str | None] = {
+            "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code",
+            "scope": self.scope, "state": self.state, "nonce": self.nonce,
+            "code_challenge": challenge, "code_challenge_method": "S256", **self.extra,
+        }
+        params.update(overrides)
+        sent = {name: value for name, value in params.items() if value is not None}
+        return f"{self.issuer}/authorize?{urlencode(sent)}"
+
+
+def form_request_id(page: Reply) -> str:
+    assert page.status == 200, page.text
+    match = re.search(r"name='request_id' value='([^']+)'", page.text)
+    assert match, page.text
+    return match.group(1)
+
+
+def log_in(browser: Browser, flow: Flow, user: str = "alice", password: str | None = None,
+           action: str = "sign-in") -> Reply:
+    request_id = form_request_id(browser.get(flow.url()))
+    return browser.post(f"{flow.issuer}/authorize", form={
+        "request_id": request_id, "username": user,
+        "password": password or f"{user}-demo", "action": action,
+    })
+
+
+def exchange(issuer: str, code: str, verifier: str, **overrides: str) -> Reply:
+    form = {"grant_type": "authorization_code", "client_id": CLIENT_ID, "code": code,
+            "redirect_uri": REDIRECT_URI, "code_verifier": verifier, **overrides}
+    return Browser().post(f"{issuer}/token", form=form)
+
+
+def refresh(issuer: str, refresh_token: str) -> Reply:
+    form = {"grant_type": "refresh_token", "client_id": CLIENT_ID,
+            "refresh_token": refresh_token}
+    return Browser().post(f"{issuer}/token", form=form)
+
+
+def userinfo(issuer: str, access_token: str) -> Reply:
+    return Browser().get(f"{issuer}/userinfo",
+                         headers={"Authorization": f"Bearer {access_token}"})
+
+
+def signed_in_tokens(issuer: str, scope: str = "openid profile email") -> dict[str, Any]:
+    flow = Flow(issuer, scope=scope)
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    reply = exchange(issuer, code, flow.verifier)
+    assert reply.status == 200, reply.text
+    return reply.json()
+
+
+def verify_id_token(issuer: str, id_token: str) -> dict[str, Any]:
+    jwks = Browser().get(f"{issuer}/jwks").json()
+    key = jwt.PyJWK(jwks["keys"][0])
+    assert jwt.get_unverified_header(id_token)["kid"] == key.key_id
+    return jwt.decode(id_token, key, algorithms=["RS256"], audience=CLIENT_ID, issuer=issuer)
+
+
+@pytest.fixture(scope="module")
+def provider() -> Iterator[ProviderProcess]:
+    with start_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI],
+                        post_logout_redirect_uris=[POST_LOGOUT_URI],
+                        test_controls=True) as running:
+        yield running
+
+
+@pytest.fixture
+def issuer(provider: ProviderProcess) -> str:
+    return provider.issuer
+
+
+# ----------------------------------------------------------------------------- tests
+
+
+def test_discovery_document(issuer: str) -> None:
+    reply = Browser().get(f"{issuer}/.well-known/openid-configuration")
+    assert reply.status == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    meta = reply.json()
+    assert meta["issuer"] == issuer and not issuer.endswith("/")
+    for name, path in [("authorization_endpoint", "/authorize"), ("token_endpoint", "/token"),
+                       ("userinfo_endpoint", "/userinfo"), ("jwks_uri", "/jwks"),
+                       ("end_session_endpoint", "/end_session")]:
+        assert meta[name] == issuer + path
+    assert meta["response_types_supported"] == ["code"]
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
+    assert meta["token_endpoint_auth_methods_supported"] == ["none"]
+    assert meta["authorization_response_iss_parameter_supported"] is True
+    assert {"openid", "profile", "email", "offline_access"} <= set(meta["scopes_supported"])
+    assert {"refresh_token", "authorization_code"} <= set(meta["grant_types_supported"])
+
+
+def test_issuer_ignores_host_header(issuer: str) -> None:
+    reply = Browser().get(f"{issuer}/.well-known/openid-configuration",
+                          headers={"Host": "evil.example"})
+    assert reply.json()["issuer"] == issuer
+
+
+def test_jwks_publishes_public_signing_key(issuer: str) -> None:
+    (key,) = Browser().get(f"{issuer}/jwks").json()["keys"]
+    assert key["kty"] == "RSA" and key["use"] == "sig" and key["alg"] == "RS256"
+    assert key["kid"] and "d" not in key
+
+
+def test_code_flow_with_pkce(issuer: str) -> None:
+    browser, flow = Browser(), Flow(issuer)
+    redirect = log_in(browser, flow)
+    location = redirect.headers["Location"]
+    assert location.startswith(REDIRECT_URI + "&")
+    params = redirect.redirect_params()
+    assert params["iss"] == issuer and params["state"] == flow.state
+    assert params["tenant"] == "demo"
+    (cookie,) = browser.set_cookie_headers
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+
+    reply = exchange(issuer, params["code"], flow.verifier)
+    assert reply.status == 200, reply.text
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    tokens = reply.json()
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] > 0
+    assert tokens["scope"] == "openid profile email"
+    assert "refresh_token" not in tokens  # no offline_access requested
+
+    claims = verify_id_token(issuer, tokens["id_token"])
+    assert claims["sub"] == "alice" and claims["aud"] == CLIENT_ID
+    assert claims["nonce"] == flow.nonce
+    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["auth_time"] <= claims["iat"]
+    assert claims["email"] == "alice@example.org" and claims["name"] == "Alice Liddell"
+    assert claims["picture"] == f"{issuer}/avatars/alice.svg"
+
+    info = userinfo(issuer, tokens["access_token"])
+    assert info.status == 200
+    assert info.json()["sub"] == "alice" and info.json()["email_verified"] is True
+    avatar = Browser().get(claims["picture"])
+    assert avatar.status == 200 and avatar.headers["Content-Type"] == "image/svg+xml"
+
+
+def test_claims_follow_scope(issuer: str) -> None:
+    tokens = signed_in_tokens(issuer, scope="openid email")
+    claims = verify_id_token(issuer, tokens["id_token"])
+    assert claims["email"] == "alice@example.org" and "name" not in claims
+    assert set(userinfo(issuer, tokens["access_token"]).json()) == {
+        "sub", "email", "email_verified"}
+
+
+def test_single_sign_on_and_end_session(issuer: str) -> None:
+    browser, flow = Browser(), Flow(issuer)
+    tokens_code = log_in(browser, flow).redirect_params()["code"]
+    id_token = exchange(issuer, tokens_code, flow.verifier).json()["id_token"]
+    # With a provider session the next request gets a code without a form.
+    assert "code" in browser.get(Flow(issuer).url()).redirect_params()
+    stolen_cookie = dict(browser.cookies)
+
+    logout = browser.get(f"{issuer}/end_session?" + urlencode({
+        "id_token_hint": id_token, "client_id": CLIENT_ID,
+        "post_logout_redirect_uri": POST_LOGOUT_URI, "state": "bye-1"}))
+    assert logout.status == 302
+    assert logout.headers["Location"] == f"{POST_LOGOUT_URI}?state=bye-1"
+    assert browser.cookies == {}
+
+    assert browser.get(Flow(issuer).url()).status == 200  # the login form again
+    # The server-side session is gone too, not only the cookie.
+    assert Browser(cookies=stolen_cookie).get(Flow(issuer).url()).status == 200
+
+
+def test_end_session_rejects_unregistered_target(issuer: str) -> None:
+    reply = Browser().get(f"{issuer}/end_session?" + urlencode({
+        "client_id": CLIENT_ID, "post_logout_redirect_uri": "http://127.0.0.1:9/evil"}))
+    assert reply.status == 400 and "Location" not in reply.headers
+
+
+def test_end_session_without_target_shows_page(issuer: str) -> None:
+    reply = Browser().get(f"{issuer}/end_session")
+    assert reply.status == 200 and "Signed out" in reply.text
+
+
+def test_prompt_none_needs_session_and_prompt_login_forces_form(issuer: str) -> None:
+    browser, flow = Browser(), Flow(issuer)
+    params = browser.get(flow.url(prompt="none")).redirect_params()
+    assert params["error"] == "login_required"
+    assert params["state"] == flow.state and params["iss"] == issuer
+    log_in(browser, Flow(issuer))
+    assert "code" in browser.get(Flow(issuer).url(prompt="none")).redirect_params()
+    assert browser.get(Flow(issuer).url(prompt="login")).status == 200
+
+
+def test_wrong_password_shows_form_again(issuer: str) -> None:
+    reply = log_in(Browser(), Flow(issuer), password="nope")
+    assert reply.status == 200 and "Wrong username or password" in reply.text
+
+
+def test_cancel_returns_access_denied(issuer: str) -> None:
+    flow = Flow(issuer)
+    params = log_in(Browser(), flow, action="cancel").redirect_params()
+    assert params["error"] == "access_denied" and params["state"] == flow.state
+    assert params["iss"] == issuer
+
+
+def test_wrong_code_verifier_is_invalid_grant(issuer: str) -> None:
+    flow = Flow(issuer)
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    other_verifier, _ = pkce_pair()
+    reply = exchange(issuer, code, other_verifier)
+    assert reply.status == 400 and reply.json()["error"] == "invalid_grant"
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_redirect_uri_must_match_at_token_endpoint(issuer: str) -> None:
+    flow = Flow(issuer)
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    reply = exchange(issuer, code, flow.verifier, redirect_uri="http://127.0.0.1:9/app/callback")
+    assert reply.json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize(("overrides", "error"), [
+    ({"code_challenge": None}, "invalid_request"),
+    ({"code_challenge_method": "plain"}, "invalid_request"),
+    ({"code_challenge_method": None}, "invalid_request"),
+    ({"scope": "profile email"}, "invalid_scope"),
+    ({"response_type": "token"}, "unsupported_response_type"),
+])
+def test_bad_authorization_request_redirects_error(issuer: str, overrides: dict[str, None],
+                                                   error: str) -> None:
+    flow = Flow(issuer)
+    params = Browser().get(flow.url(**overrides)).redirect_params()
+    assert params["error"] == error
+    assert params["state"] == flow.state and params["iss"] == issuer
+    assert "code" not in params
+
+
+@pytest.mark.parametrize("overrides", [
+    {"redirect_uri": "http://127.0.0.1:9/app/callback"},
+    {"redirect_uri": "http://127.0.0.1:9/elsewhere"},
+    {"redirect_uri": None},
+    {"client_id": "someone-else"},
+])
+def test_untrusted_client_or_redirect_gets_error_page(issuer: str,
+                                                      overrides: dict[str, str | None]) -> None:
+    reply = Browser().get(Flow(issuer).url(**overrides))
+    assert reply.status == 400 and "Location" not in reply.headers
+    assert reply.headers["Content-Type"].startswith("text/html")
+
+
+def test_reused_code_is_rejected_and_revokes_its_tokens(issuer: str) -> None:
+    flow = Flow(issuer)
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    first = exchange(issuer, code, flow.verifier)
+    assert first.status == 200
+    assert userinfo(issuer, first.json()["access_token"]).status == 200
+    second = exchange(issuer, code, flow.verifier)
+    assert second.status == 400 and second.json()["error"] == "invalid_grant"
+    assert userinfo(issuer, first.json()["access_token"]).status == 401
+
+
+def test_refresh_rotation_and_reuse_detection(issuer: str) -> None:
+    Browser().post(f"{issuer}/_test/reset-log")
+    tokens = signed_in_tokens(issuer, scope="openid profile offline_access")
+    first_refresh = tokens["refresh_token"]
+
+    rotated = refresh(issuer, first_refresh)
+    assert rotated.status == 200, rotated.text
+    assert rotated.headers["Cache-Control"] == "no-store"
+    new = rotated.json()
+    assert new["refresh_token"] != first_refresh
+    claims = verify_id_token(issuer, new["id_token"])
+    assert "nonce" not in claims and claims["sub"] == "alice"
+
+    reuse = refresh(issuer, first_refresh)  # the old token again: theft is assumed
+    assert reuse.status == 400 and reuse.json()["error"] == "invalid_grant"
+    assert refresh(issuer, new["refresh_token"]).json()["error"] == "invalid_grant"
+    assert userinfo(issuer, new["access_token"]).status == 401
+
+    calls = Browser().get(f"{issuer}/_test/log").json()["token_calls"]
+    assert [(c["grant_type"], c["outcome"]) for c in calls] == [
+        ("authorization_code", "ok"), ("refresh_token", "ok"),
+        ("refresh_token", "invalid_grant"), ("refresh_token", "invalid_grant")]
+    assert calls[1]["refresh_token_sha256_prefix"] == calls[2]["refresh_token_sha256_prefix"]
+    assert calls[1]["issued_refresh_token_sha256_prefix"] == (
+        calls[3]["refresh_token_sha256_prefix"])
+
+
+def test_userinfo_rejects_bad_tokens(issuer: str) -> None:
+    reply = userinfo(issuer, "not-a-token")
+    assert reply.status == 401
+    assert 'error="invalid_token"' in reply.headers["WWW-Authenticate"]
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert Browser().get(f"{issuer}/userinfo").status == 401
+
+
+def test_token_endpoint_errors(issuer: str) -> None:
+    unknown_client = Browser().post(f"{issuer}/token", form={
+        "grant_type": "authorization_code", "client_id": "nobody", "code": "x"})
+    assert unknown_client.status == 401 and unknown_client.json()["error"] == "invalid_client"
+    bad_grant = Browser().post(f"{issuer}/token", form={
+        "grant_type": "password", "client_id": CLIENT_ID})
+    assert bad_grant.json()["error"] == "unsupported_grant_type"
+
+
+def test_cors_preflight(issuer: str) -> None:
+    reply = Browser().send("OPTIONS", f"{issuer}/token")
+    assert reply.status == 204
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in reply.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in reply.headers["Access-Control-Allow-Headers"]
+    authorize = Browser().get(Flow(issuer).url())
+    assert "Access-Control-Allow-Origin" not in authorize.headers
+
+
+def test_settings_and_users_controls(issuer: str) -> None:
+    controls = Browser()
+    user = {"name": "Carol Test", "given_name": "Carol", "email": "carol@example.org",
+            "email_verified": False}
+    put = controls.send("PUT", f"{issuer}/_test/users/carol", body=json.dumps(user).encode(),
+                        headers={"Content-Type": "application/json"})
+    assert put.status == 200
+    settings = json.dumps({"id_token_ttl": 5, "access_token_ttl": 7}).encode()
+    assert controls.post(f"{issuer}/_test/settings", body=settings).status == 200
+    try:
+        flow = Flow(issuer)
+        code = log_in(Browser(), flow, user="carol").redirect_params()["code"]
+        tokens = exchange(issuer, code, flow.verifier).json()
+        claims = verify_id_token(issuer, tokens["id_token"])
+        assert claims["sub"] == "carol" and claims["given_name"] == "Carol"
+        assert claims["exp"] - claims["iat"] == 5 and tokens["expires_in"] == 7
+    finally:
+        reset = json.dumps({"id_token_ttl": 3600, "access_token_ttl": 3600}).encode()
+        controls.post(f"{issuer}/_test/settings", body=reset)
+    log = controls.get(f"{issuer}/_test/log").json()
+    assert log["authorize_calls"] > 0 and log["userinfo_calls"] >= 0
+
+
+def test_test_controls_absent_without_flag() -> None:
+    with start_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI],
+                        post_logout_redirect_uris=[]) as plain:
+        browser = Browser()
+        assert browser.get(f"{plain.issuer}/_test/log").status == 404
+        assert browser.post(f"{plain.issuer}/_test/reset-log").status == 404
+        assert browser.post(f"{plain.issuer}/_test/settings", body=b"{}").status == 404
+        assert browser.send("PUT", f"{plain.issuer}/_test/users/x", body=b"{}").status == 404
