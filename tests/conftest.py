@@ -1,0 +1,133 @@
+"""Fixtures for the real components, each started once per test session.
+
+- `site`: the built static site, served from a sub-path like a GitHub Pages project site.
+- `provider`: the local OpenID provider as a real process, with its test controls on.
+- `browser_context`: one Chromium with one persistent profile, so the HTTP cache and
+  the wasm code cache work across tests (Pyodide's cold start is several seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.build import build_site
+from devtools.provider_process import ProviderProcess, start_provider
+from devtools.serve import serve_in_thread
+
+CLIENT_ID = "e2e-spa"
+BASE_PATH = "/pyscript-login/"
+# Flags this machine's Chromium needs: no sandbox as root, no calls home on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def chromium_executable() -> str | None:
+    """Debian's Chromium where there is one (no browser download here); else Playwright's."""
+    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@dataclass
+class Site:
+    url: str
+    root: Path
+
+    @property
+    def origin(self) -> str:
+        return self.url.split(BASE_PATH)[0]
+
+
+@dataclass
+class Provider:
+    process: ProviderProcess
+
+    @property
+    def issuer(self) -> str:
+        return self.process.issuer
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.issuer + path, data=data, method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def add_user(self, sub: str, claims: dict[str, Any]) -> str:
+        """Create a user; returns its password."""
+        self.call("PUT", f"/_test/users/{sub}", claims)
+        return f"{sub}-demo"
+
+    def settings(self, **values: int) -> dict[str, Any]:
+        return self.call("POST", "/_test/settings", values)
+
+    def log(self) -> dict[str, Any]:
+        return self.call("GET", "/_test/log")
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
+    root = tmp_path_factory.mktemp("site") / "_site"
+    root.mkdir()
+    # The server starts first so its address can be registered at the provider.
+    with serve_in_thread(root, BASE_PATH) as site_url, start_provider(
+        client_id=CLIENT_ID, redirect_uris=[site_url],
+        post_logout_redirect_uris=[site_url], test_controls=True,
+    ) as process:
+        build_site(root, {"issuer": process.issuer, "clientId": CLIENT_ID})
+        yield Site(site_url, root), Provider(process)
+
+
+@pytest.fixture(scope="session")
+def site(e2e_stack: tuple[Site, Provider]) -> Site:
+    return e2e_stack[0]
+
+
+@pytest.fixture(scope="session")
+def provider(e2e_stack: tuple[Site, Provider]) -> Provider:
+    return e2e_stack[1]
+
+
+@pytest.fixture(scope="session")
+def browser_context() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, headless=True, executable_path=chromium_executable(), args=CHROMIUM_ARGS,
+        )
+        context.set_default_timeout(30_000)
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser_context: Any, site: Site, provider: Provider) -> Iterator[Any]:
+    """A new tab with no session: this app's storage and the provider's cookies cleared."""
+    browser_context.clear_cookies()
+    tab = browser_context.new_page()
+    cdp = browser_context.new_cdp_session(tab)
+    for origin in (site.origin, provider.issuer):
+        cdp.send("Storage.clearDataForOrigin",
+                 {"origin": origin, "storageTypes": "local_storage,session_storage"})
+    cdp.detach()
+    yield tab
+    tab.close()

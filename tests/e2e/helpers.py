@@ -1,0 +1,42 @@
+"""Steps shared by the end-to-end tests: what a person does on the page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# The page says where it is in <body data-session>; tests wait on it by selector
+# (not wait_for_function, which a strict Content-Security-Policy would block).
+STATES = ("checking", "authenticated", "anonymous")
+
+
+def wait_for_state(page: Any, state: str, timeout: float = 30_000) -> None:
+    page.wait_for_selector(f"body[data-session='{state}']", state="attached", timeout=timeout)
+
+
+def open_app(page: Any, url: str, state: str = "anonymous") -> None:
+    page.goto(url)
+    wait_for_state(page, state)
+
+
+def sign_in_at_provider(page: Any, username: str, password: str) -> None:
+    page.wait_for_selector("#username")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[value='sign-in']")
+
+
+def log_in(page: Any, username: str, password: str) -> None:
+    """From the logged-out page: click Log in, sign in, wait for the logged-in page."""
+    page.click(".btn-login")
+    sign_in_at_provider(page, username, password)
+    wait_for_state(page, "authenticated")
+
+
+def stored_items(page: Any) -> dict[str, str]:
+    return json.loads(page.evaluate("JSON.stringify(Object.assign({}, localStorage))"))
+
+
+def alert_text(page: Any) -> str:
+    alert = page.locator("#auth-error")
+    return alert.text_content() if alert.is_visible() else ""
