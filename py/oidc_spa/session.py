@@ -38,6 +38,7 @@ from .tokens import (
     check_header,
     check_id_token_claims,
     expiry_of,
+    json_object,
     parse_jwt,
     parse_token_response,
     select_key,
@@ -271,7 +272,7 @@ class Session:
             raise UserInfoError(
                 "The sign-in provider did not accept this login's access token.", status=401
             )
-        profile = _json_object(response.text) if response and response.status == 200 else None
+        profile = json_object(response.text) if response and response.status == 200 else None
         if profile is None:
             return from_id_token, (
                 "Your full profile could not be loaded right now; showing what the sign-in "
@@ -318,10 +319,3 @@ class Session:
             and self.settings.client_id in audiences
         )
 
-
-def _json_object(text: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None

@@ -46,7 +46,7 @@ class TokenResponse:
 
 def parse_token_response(status: int, body: str) -> TokenResponse:
     """Read the token endpoint's answer; refuse anything that is not a usable token set."""
-    data = _json_object(body)
+    data = json_object(body)
     if status != 200:
         if data and isinstance(data.get("error"), str):
             description = data.get("error_description")
@@ -228,7 +228,8 @@ def check_access_token_hash(claims: Mapping[str, Any], algorithm: str, access_to
         raise IdTokenError("The ID token does not match the access token (at_hash).")
 
 
-def _json_object(body: str) -> dict[str, Any] | None:
+def json_object(body: str) -> dict[str, Any] | None:
+    """The JSON object in a response body, or None for anything else."""
     try:
         data = json.loads(body)
     except ValueError:
