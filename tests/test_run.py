@@ -1,0 +1,191 @@
+"""The run command as a real process: serves the site and the provider, stops cleanly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools import run as run_module
+from devtools.build import BuildError
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_SCRIPT = ROOT / "py" / "devtools" / "run.py"
+URL_LINE = re.compile(r"\s*Open:\s+(http://\S+)\s*")
+STARTUP_TIMEOUT = 60.0  # the build copies the Pyodide runtime: seconds, not minutes
+STOP_TIMEOUT = 10.0
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports the kernel just handed out, all distinct (held open together while picked)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens and a new server could bind it (as the servers do, SO_REUSEADDR)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+        except OSError:
+            return False
+    return True
+
+
+def get(url: str) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read()
+
+
+@dataclass
+class RunProcess:
+    """run.py as a child process; its stdout is read in a thread so it never blocks."""
+
+    args: list[str]
+    process: subprocess.Popen[str] = field(init=False)
+    lines: queue.Queue[str | None] = field(default_factory=queue.Queue, init=False)
+    stdout: list[str] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(RUN_SCRIPT), *self.args], cwd=ROOT,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, encoding="utf-8",
+        )
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.stdout.append(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for_url(self) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=STARTUP_TIMEOUT)
+            except queue.Empty:
+                pytest.fail(f"no URL within {STARTUP_TIMEOUT:.0f} s:\n{''.join(self.stdout)}")
+            if line is None:
+                pytest.fail(f"run.py exited early: {self.finish()}")
+            if match := URL_LINE.fullmatch(line):
+                return match.group(1)
+
+    def finish(self, timeout: float = STOP_TIMEOUT) -> str:
+        """Wait for the exit; returns stderr."""
+        _, stderr = self.process.communicate(timeout=timeout)
+        return stderr
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+
+@pytest.fixture
+def run_process(tmp_path: Path) -> Iterator[Any]:
+    started: list[RunProcess] = []
+
+    def start(*args: str) -> RunProcess:
+        started.append(RunProcess([*args, "--out", str(tmp_path / "_site")]))
+        return started[-1]
+
+    yield start
+    for process in started:  # only after a failed test: a passing one stopped it
+        process.kill()
+
+
+def check_site_and_provider(url: str, site_port: int, provider_port: int) -> None:
+    assert url == f"http://127.0.0.1:{site_port}/pyscript-login/"
+    status, body = get(url)
+    assert status == 200
+    assert b"<html" in body.lower()
+    status, body = get(url + "auth_config.json")
+    config = json.loads(body)
+    assert config == {"issuer": f"http://127.0.0.1:{provider_port}", "clientId": "demo-spa"}
+    status, body = get(config["issuer"] + "/.well-known/openid-configuration")
+    assert status == 200
+    assert json.loads(body)["issuer"] == config["issuer"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_serves_site_and_provider_then_stops_cleanly(run_process: Any, signum: int) -> None:
+    site_port, provider_port = free_ports(2)
+    run = run_process("--site-port", str(site_port), "--provider-port", str(provider_port))
+    url = run.wait_for_url()
+    banner = "".join(run.stdout)
+    assert "alice-demo" in banner and "bob-demo" in banner and "Ctrl-C" in banner
+
+    check_site_and_provider(url, site_port, provider_port)
+
+    run.process.send_signal(signum)
+    stderr = run.finish()
+    assert run.process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert port_is_free(site_port) and port_is_free(provider_port)
+
+
+@pytest.mark.parametrize("busy_flag", ["--site-port", "--provider-port"])
+def test_busy_port_fails_naming_the_flag(run_process: Any, busy_flag: str) -> None:
+    site_port, provider_port = free_ports(2)
+    busy = site_port if busy_flag == "--site-port" else provider_port
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", busy))
+        listener.listen()
+        run = run_process("--site-port", str(site_port), "--provider-port", str(provider_port))
+        stderr = run.finish(timeout=30)
+    assert run.process.returncode != 0
+    assert f"port {busy}" in stderr and "in use" in stderr and busy_flag in stderr
+    assert "Traceback" not in stderr
+    assert port_is_free(site_port if busy_flag == "--provider-port" else provider_port)
+
+
+def test_auth_config_serves_that_file_and_names_the_urls_to_allow(
+    run_process: Any, tmp_path: Path
+) -> None:
+    (site_port,) = free_ports(1)
+    settings = {"domain": "example-tenant.eu.auth0.com", "clientId": "spa-123"}
+    config_file = tmp_path / "auth0.json"
+    config_file.write_text(json.dumps(settings))
+    run = run_process("--site-port", str(site_port), "--auth-config", str(config_file))
+    url = run.wait_for_url()
+    banner = "".join(run.stdout)
+    assert f"Allowed Callback URLs:  {url}" in banner
+    assert f"Allowed Web Origins:    http://127.0.0.1:{site_port}\n" in banner
+    assert json.loads(get(url + "auth_config.json")[1]) == settings
+    run.process.send_signal(signal.SIGINT)
+    assert run.finish() == "" and run.process.returncode == 0
+
+
+def test_build_error_prints_the_message_and_exits_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def no_node_modules(out: Path, config: dict[str, Any]) -> Path:
+        raise BuildError("node_modules/pyodide/package.json not found: run scripts/setup")
+
+    monkeypatch.setattr(run_module, "build_site", no_node_modules)
+    site_port, provider_port = free_ports(2)
+    code = run_module.main(["--site-port", str(site_port), "--provider-port",
+                            str(provider_port), "--out", str(tmp_path / "_site")])
+    assert code == 1
+    assert "not found: run scripts/setup" in capsys.readouterr().err
+    assert port_is_free(site_port) and port_is_free(provider_port)
