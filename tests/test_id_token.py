@@ -3,7 +3,6 @@ relying-party conformance tests where one exists (rp-id_token-*, rp-nonce-*)."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -12,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from async_runner import run
 from inprocess_provider import (
     CLIENT_ID,
     ISSUER,
@@ -60,9 +60,9 @@ def attempt_login(provider: InProcessProvider, **settings: Any) -> MemoryStorage
     """A whole login; on failure, asserts that no session was stored before re-raising."""
     storage = MemoryStorage()
     session = make_session(provider, storage, **settings)
-    callback = provider.authorize(asyncio.run(session.login_url(PAGE_URL)))
+    callback = provider.authorize(run(session.login_url(PAGE_URL)))
     try:
-        asyncio.run(session.start(callback))
+        run(session.start(callback))
     except Exception:
         assert f"oidc_spa:{CLIENT_ID}:session" not in storage.items
         assert session.current is None

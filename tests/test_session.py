@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from async_runner import run
 from inprocess_provider import (
     CLIENT_ID,
     ISSUER,
@@ -30,10 +30,6 @@ from oidc_spa import (
     parse_settings,
 )
 from oidc_spa.transport import HttpResponse
-
-
-def run[T](coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
 
 
 class Clock:
