@@ -25,6 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 FAKE_INDEX = """<!doctype html>
 <html><head>
+<!-- content-security-policy -->
 <link rel="stylesheet" href="./vendor/pyscript/core.css">
 <link rel="stylesheet" href="./style.css">
 <script type="module" src="./vendor/pyscript/core.js"></script>
@@ -198,9 +199,21 @@ def test_real_pyscript_toml_is_minimal() -> None:
     }
 
 
-@pytest.mark.skipif(
-    not (ROOT / "public" / "index.html").is_file(), reason="public/index.html not written yet"
-)
 def test_real_index_html_uses_relative_urls() -> None:
     urls = page_urls((ROOT / "public" / "index.html").read_text())
     assert [url for url in urls if not is_relative(url)] == []
+
+
+def test_policy_names_the_provider_from_the_settings(project: Path, tmp_path: Path) -> None:
+    config = {"issuer": "https://op.example.test/realms/x", "clientId": "a"}
+    site = build_project(project, tmp_path / "out", auth_config=config)
+    html = (site / "index.html").read_text()
+    assert "connect-src 'self' https://op.example.test;" in html
+    assert "<!-- content-security-policy -->" not in html
+
+
+def test_index_without_policy_marker_fails_the_build(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "public" / "index.html").write_text("<html><body>no marker</body></html>")
+    with pytest.raises(BuildError, match="content-security-policy"):
+        build_project(root, tmp_path / "out")

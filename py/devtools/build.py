@@ -17,7 +17,13 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `devtools` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from devtools.csp import PolicyError, content_security_policy, insert_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,10 +196,23 @@ def copy_site_sources(root: Path, out: Path) -> None:
         shutil.copy2(source, out / source.name)
 
 
+def write_policy(out: Path, auth_config: dict | None, extra_origins: Sequence[str]) -> None:
+    """Put the Content-Security-Policy for these settings into the built index.html."""
+    if auth_config is None and (out / "auth_config.json").is_file():
+        auth_config = json.loads((out / "auth_config.json").read_text())
+    index = out / "index.html"
+    try:
+        policy = content_security_policy(auth_config, extra_origins)
+        index.write_text(insert_policy(index.read_text(), policy))
+    except PolicyError as error:
+        raise BuildError(str(error)) from None
+
+
 def build_site(
     out: Path,
     auth_config: dict | None = None,
     *,
+    extra_origins: Sequence[str] = (),
     root: Path = ROOT,
     node_modules: Path | None = None,
     wheel_cache: Path | None = None,
@@ -213,6 +232,7 @@ def build_site(
         # Deploy-time settings replace the placeholder that public/ may carry.
         text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
         (out / "auth_config.json").write_text(text)
+    write_policy(out, auth_config, extra_origins)
     return out
 
 
@@ -221,6 +241,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder")
     parser.add_argument("--auth-config", type=Path, help="JSON file written as auth_config.json")
     parser.add_argument("--node-modules", type=Path, help="where the npm runtime is installed")
+    parser.add_argument(
+        "--extra-origin", action="append", default=[],
+        help="another origin the page may fetch from (a provider whose endpoints live on "
+        "hosts other than its issuer's); repeatable",
+    )
     return parser.parse_args(argv)
 
 
@@ -228,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = json.loads(args.auth_config.read_text()) if args.auth_config else None
     try:
-        out = build_site(args.out, config, node_modules=args.node_modules)
+        out = build_site(
+            args.out, config, extra_origins=args.extra_origin, node_modules=args.node_modules
+        )
     except BuildError as error:
         print(f"build: error: {error}", file=sys.stderr)
         return 1

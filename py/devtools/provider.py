@@ -8,6 +8,11 @@ Follows OpenID Connect Core 1.0, Discovery 1.0 and RP-Initiated Logout 1.0, RFC 
 RFC 7636 (PKCE, S256 only), RFC 9207 (`iss` in authorization responses) and RFC 9700
 (refresh token rotation with reuse detection). Everything lives in memory; the signing key
 is generated at start, so tokens never outlive the process.
+
+With --test-controls, POST /_test/misbehave {"mode": NAME[, "seconds": N]} makes the provider
+break one rule on purpose (see MISBEHAVIOURS) so tests can prove the client notices;
+{"mode": null} stops it. POST /_test/reset stops it and restores the default settings, but a
+key rotation done by id_token_signed_by_rotated_key is real and stays.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import hmac
 import html
 import json
 import re
@@ -34,6 +40,7 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 CODE_TTL = 60
 PENDING_LOGIN_TTL = 600
@@ -56,6 +63,27 @@ PROTOCOL_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_
 VERIFIER_RE = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 S256_CHALLENGE_RE = re.compile(r"[A-Za-z0-9\-_]{43}")
 SUB_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+# Test-only misbehaviours, grouped by where they act.
+ID_TOKEN_CLAIM_MODES = (
+    "id_token_wrong_aud", "id_token_wrong_iss", "id_token_expired", "id_token_iat_future",
+    "id_token_wrong_nonce", "id_token_no_sub", "id_token_aud_list_no_azp",
+)
+ID_TOKEN_SIGNING_MODES = (
+    "id_token_bad_signature", "id_token_alg_none", "id_token_hs256_public_key",
+    "id_token_unknown_kid", "id_token_signed_by_rotated_key",
+)
+CALLBACK_MODES = ("callback_wrong_iss", "callback_no_iss", "callback_wrong_state")
+USERINFO_MODES = ("userinfo_wrong_sub", "userinfo_401", "userinfo_500", "userinfo_slow")
+TOKEN_MODES = ("token_500", "token_bad_json", "token_slow", "token_400_invalid_grant")
+DISCOVERY_MODES = ("discovery_500", "discovery_slow", "jwks_500", "discovery_wrong_issuer")
+MISBEHAVIOURS = (*ID_TOKEN_CLAIM_MODES, *ID_TOKEN_SIGNING_MODES, *CALLBACK_MODES,
+                 *USERINFO_MODES, *TOKEN_MODES, *DISCOVERY_MODES)
+SLOW_MODES = ("userinfo_slow", "token_slow", "discovery_slow")
+DEFAULT_SLOW_SECONDS = 5.0
+MAX_SLOW_SECONDS = 60.0  # a typo must not hang a test run
+EVIL_SUFFIX = "/evil"  # appended to the issuer where a misbehaviour claims another one
+UNPUBLISHED_KID = "unpublished"
 
 CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/jwks", "/token", "/userinfo"})
 HTML_SECURITY_HEADERS = (
@@ -85,11 +113,19 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
+def b64url(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 def b64url_sha256(value: str, half: bool = False) -> str:
     raw = hashlib.sha256(value.encode("ascii")).digest()
     if half:  # at_hash uses the left-most half of the hash (OIDC Core 3.1.3.6)
         raw = raw[: len(raw) // 2]
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return b64url(raw)
 
 
 def add_query(uri: str, params: Mapping[str, str]) -> str:
@@ -324,6 +360,119 @@ def avatar_svg(user: User) -> bytes:
     return svg.encode()
 
 
+# ----------------------------------------------------------------------------- signing keys
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A key and its kid, swapped as one value so a rotation is never seen half done."""
+
+    key: rsa.RSAPrivateKey
+    kid: str
+
+    @classmethod
+    def generate(cls, kid: str | None = None) -> SigningKey:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(key, kid or secrets.token_urlsafe(12))
+
+    def public_pem(self) -> bytes:
+        return self.key.public_key().public_bytes(Encoding.PEM,
+                                                  PublicFormat.SubjectPublicKeyInfo)
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
+        assert isinstance(jwk, dict)
+        jwk.pop("key_ops", None)  # RFC 7517 4.3: "use" and "key_ops" should not be combined
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return jwk
+
+
+# ----------------------------------------------------------------------------- misbehaviour
+
+
+@dataclass(frozen=True)
+class Misbehaviour:
+    """The one rule the provider breaks on purpose (test controls only); mode None: none."""
+
+    mode: str | None = None
+    seconds: float | None = None  # only for the *_slow modes
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"mode": self.mode, "seconds": self.seconds}
+
+
+def parse_misbehaviour(body: Any) -> Misbehaviour:
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    unknown = sorted(set(body) - {"mode", "seconds"})
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(unknown)}")
+    mode = body.get("mode")
+    if mode is None:
+        return Misbehaviour()
+    if not isinstance(mode, str) or mode not in MISBEHAVIOURS:
+        raise ValueError(f"unknown mode {mode!r}")
+    return Misbehaviour(mode, parse_seconds(mode, body.get("seconds")))
+
+
+def parse_seconds(mode: str, raw: Any) -> float | None:
+    if mode not in SLOW_MODES:
+        if raw is not None:  # strict, so a test asking for a delay it won't get fails loudly
+            raise ValueError("seconds only applies to the *_slow modes")
+        return None
+    if raw is None:
+        return DEFAULT_SLOW_SECONDS
+    # bool is an int subclass; NaN fails the range check.
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not (
+            0 <= raw <= MAX_SLOW_SECONDS):
+        raise ValueError(f"seconds must be a number from 0 to {MAX_SLOW_SECONDS:g}")
+    return float(raw)
+
+
+def tamper_claims(mode: str, claims: dict[str, Any], issuer: str, ttl: int) -> None:
+    """Break exactly one ID token claim rule; everything else stays valid."""
+    issued_at = claims["iat"]
+    match mode:
+        case "id_token_wrong_aud":
+            claims["aud"] = "someone-else"
+        case "id_token_wrong_iss":
+            claims["iss"] = issuer + EVIL_SUFFIX
+        case "id_token_expired":
+            # auth_time follows so that only the expiry is wrong, not the ordering.
+            claims.update(exp=issued_at - 3600, iat=issued_at - 7200,
+                          auth_time=min(claims["auth_time"], issued_at - 7200))
+        case "id_token_iat_future":
+            claims.update(iat=issued_at + 3600, exp=issued_at + 3600 + ttl)
+        case "id_token_wrong_nonce":  # on a refresh this adds a nonce nobody sent
+            claims["nonce"] = secrets.token_urlsafe(12)
+        case "id_token_no_sub":
+            del claims["sub"]
+        case "id_token_aud_list_no_azp":
+            claims["aud"] = [claims["aud"], "other"]
+            claims.pop("azp", None)
+
+
+def compact_jwt(header: Mapping[str, Any], claims: Mapping[str, Any],
+                sign: Callable[[bytes], bytes]) -> str:
+    """Assemble a JWS by hand: PyJWT rightly refuses to produce the forged ones."""
+    signing_input = (f"{b64url(json.dumps(header).encode())}."
+                     f"{b64url(json.dumps(claims).encode())}")
+    return f"{signing_input}.{b64url(sign(signing_input.encode()))}"
+
+
+def flip_signature(token: str) -> str:
+    """Invert the bits of one signature byte: same length and encoding, invalid signature."""
+    signing_input, _, signature = token.rpartition(".")
+    raw = bytearray(b64url_decode(signature))
+    raw[len(raw) // 2] ^= 0xFF
+    return f"{signing_input}.{b64url(bytes(raw))}"
+
+
+def server_error_page() -> Response:
+    return error_page(500, "Internal Server Error",
+                      "The provider fails on purpose (test control misbehave).")
+
+
 # ----------------------------------------------------------------------------- the provider
 
 Handler = Callable[[Request], Response]
@@ -338,8 +487,12 @@ class Provider:
         self.id_token_ttl = config.id_token_ttl
         self.access_token_ttl = config.access_token_ttl
         self.lock = threading.Lock()
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.kid = secrets.token_urlsafe(12)
+        self.signing = SigningKey.generate()
+        # Every key we published, by kid: id_token_hints still verify after a rotation.
+        self.own_keys: dict[str, SigningKey] = {self.signing.kid: self.signing}
+        self.unpublished: SigningKey | None = None  # made on first use; slow to generate
+        self.misbehaviour = Misbehaviour()
+        self.rotation_pending = False
         self.cookie_name = f"op_session_{urlsplit(issuer).port}"  # ports share cookies
         self.users = demo_users(issuer)
         self.pending: dict[str, tuple[AuthRequest, float]] = {}
@@ -364,6 +517,9 @@ class Provider:
             self.routes["/_test/settings"] = {"GET": self.test_settings,
                                               "POST": self.test_settings}
             self.prefix_routes["/_test/users/"] = {"PUT": self.test_put_user}
+            self.routes["/_test/misbehave"] = {"GET": self.test_misbehave,
+                                               "POST": self.test_misbehave}
+            self.routes["/_test/reset"] = {"POST": self.test_reset}
 
     # -- dispatch
 
@@ -410,10 +566,14 @@ class Provider:
         return html_page(200, "Local OpenID provider", body)
 
     def discovery(self, request: Request) -> Response:
+        mode = self._pause_if("discovery_slow")
+        if mode == "discovery_500":
+            return server_error_page()
         base = self.issuer
+        claimed = base + EVIL_SUFFIX if mode == "discovery_wrong_issuer" else base
         scope_claims = [name for value in ("profile", "email") for name in SCOPE_CLAIMS[value]]
         return json_response(200, {
-            "issuer": base,
+            "issuer": claimed,
             "authorization_endpoint": f"{base}/authorize",
             "token_endpoint": f"{base}/token",
             "userinfo_endpoint": f"{base}/userinfo",
@@ -437,11 +597,16 @@ class Provider:
         })
 
     def jwks(self, request: Request) -> Response:
-        key = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        assert isinstance(key, dict)
-        key.pop("key_ops", None)  # RFC 7517 4.3: "use" and "key_ops" should not be combined
-        key.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
-        return json_response(200, {"keys": [key]})
+        if self.misbehaviour.mode == "jwks_500":
+            return server_error_page()
+        return json_response(200, {"keys": [self.signing.public_jwk()]})
+
+    def _pause_if(self, slow_mode: str) -> str | None:
+        """Sleep if slow_mode is on (no lock held: the server is threaded); returns the mode."""
+        current = self.misbehaviour
+        if current.mode == slow_mode and current.seconds:
+            time.sleep(current.seconds)
+        return current.mode
 
     def avatar(self, request: Request) -> Response:
         name = unquote(request.path.removeprefix("/avatars/"))
@@ -647,8 +812,12 @@ class Provider:
         return redirect(add_query(auth.redirect_uri, params))
 
     def _state_and_iss(self, state: str | None) -> dict[str, str]:
+        mode = self.misbehaviour.mode
+        if mode == "callback_wrong_state":
+            state = secrets.token_urlsafe(16)
         params = {"state": state} if state is not None else {}
-        params["iss"] = self.issuer  # RFC 9207: lets the client detect mix-up attacks
+        if mode != "callback_no_iss":  # RFC 9207: lets the client detect mix-up attacks
+            params["iss"] = self.issuer + (EVIL_SUFFIX if mode == "callback_wrong_iss" else "")
         return params
 
     def _authz_error(self, redirect_uri: str, state: str | None, err: AuthzError) -> Response:
@@ -659,6 +828,11 @@ class Provider:
     # -- token endpoint
 
     def token(self, request: Request) -> Response:
+        mode = self._pause_if("token_slow")
+        failure = self._token_failure(mode)
+        if failure is not None:
+            self._record_failure(request, str(mode))
+            return failure
         grant_type: str | None = None
         form: dict[str, str] = {}
         payload: dict[str, Any] | None = None
@@ -671,6 +845,25 @@ class Provider:
             response, outcome = err.response(*self._client_auth_challenge(request, err)), err.error
         self._record_token_call(grant_type, outcome, form, payload)
         return response
+
+    @staticmethod
+    def _token_failure(mode: str | None) -> Response | None:
+        """A misbehaving answer; the request is not processed, so its code stays unused."""
+        if mode == "token_500":
+            return server_error_page()
+        if mode == "token_bad_json":
+            return Response(200, b'{"access_token": ', [("Content-Type", "application/json"),
+                                                         ("Cache-Control", "no-store")])
+        if mode == "token_400_invalid_grant":
+            return TokenError("invalid_grant", "the grant is invalid (test control)").response()
+        return None
+
+    def _record_failure(self, request: Request, mode: str) -> None:
+        try:
+            form = request.form() if request.is_form() else {}
+        except DuplicateParameter:
+            form = {}
+        self._record_token_call(form.get("grant_type"), mode, form, None)
 
     def _grant(self, grant_type: str | None, form: Mapping[str, str]) -> dict[str, Any]:
         if grant_type == "authorization_code":
@@ -796,7 +989,40 @@ class Provider:
         })
         if nonce is not None:  # only on the code grant: OIDC Core 12.2 for refreshes
             claims["nonce"] = nonce
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
+        mode = self.misbehaviour.mode
+        if mode in ID_TOKEN_CLAIM_MODES:
+            tamper_claims(mode, claims, self.issuer, self.id_token_ttl)
+        return self._sign(claims, mode)
+
+    def _sign(self, claims: dict[str, Any], mode: str | None) -> str:
+        """Sign an ID token, forging the signature if a misbehaviour asks; lock held."""
+        if mode == "id_token_signed_by_rotated_key" and self.rotation_pending:
+            self._rotate_key()
+        signing = self.signing
+        # The forgeries keep the published kid, so a client fails on alg, not on kid.
+        if mode == "id_token_alg_none":
+            return compact_jwt({"alg": "none", "typ": "JWT", "kid": signing.kid}, claims,
+                               lambda _: b"")
+        if mode == "id_token_hs256_public_key":
+            secret = signing.public_pem()  # the key confusion attack's HMAC secret
+            return compact_jwt({"alg": "HS256", "typ": "JWT", "kid": signing.kid}, claims,
+                               lambda data: hmac.new(secret, data, hashlib.sha256).digest())
+        if mode == "id_token_unknown_kid":
+            signing = self._unpublished_key()
+        token = jwt.encode(claims, signing.key, algorithm="RS256", headers={"kid": signing.kid})
+        return flip_signature(token) if mode == "id_token_bad_signature" else token
+
+    def _unpublished_key(self) -> SigningKey:
+        if self.unpublished is None:
+            self.unpublished = SigningKey.generate(UNPUBLISHED_KID)
+        return self.unpublished
+
+    def _rotate_key(self) -> None:
+        """Replace the signing key for good: /jwks publishes only the new one. Lock held."""
+        self.signing = SigningKey.generate()
+        self.own_keys[self.signing.kid] = self.signing
+        self.rotation_pending = False
+        sys.stderr.write(f"rotated the signing key; new kid {self.signing.kid}\n")
 
     def _record_token_call(self, grant_type: str | None, outcome: str,
                            form: Mapping[str, str], payload: Mapping[str, Any] | None) -> None:
@@ -815,6 +1041,11 @@ class Provider:
     def userinfo(self, request: Request) -> Response:
         with self.lock:
             self.userinfo_calls += 1
+        mode = self._pause_if("userinfo_slow")
+        if mode == "userinfo_500":
+            return server_error_page()
+        if mode == "userinfo_401":
+            return self._invalid_token()
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             # RFC 6750 3.1: no error code when the request had no credentials at all.
@@ -826,6 +1057,8 @@ class Provider:
                 return self._invalid_token()
             claims = {"sub": record.grant.sub,
                       **released_claims(self.users[record.grant.sub], record.scope)}
+        if mode == "userinfo_wrong_sub":
+            claims["sub"] = "someone-else"
         return no_store_json(200, claims)
 
     @staticmethod
@@ -875,7 +1108,7 @@ class Provider:
     def _hint_audience(self, hint: str) -> str:
         """Check our signature on an ID token hint; expiry is ignored (RP-Initiated Logout 2)."""
         try:
-            claims = jwt.decode(hint, self.key.public_key(), algorithms=["RS256"],
+            claims = jwt.decode(hint, self._hint_key(hint), algorithms=["RS256"],
                                 issuer=self.issuer,
                                 options={"verify_exp": False, "verify_aud": False,
                                          "require": ["iss", "sub", "aud"]})
@@ -885,6 +1118,15 @@ class Provider:
         if audience != self.config.client_id:
             raise AuthzError("invalid_request", "id_token_hint was not issued to this client")
         return audience
+
+    def _hint_key(self, hint: str) -> Any:
+        """The public key named by the hint's kid, among every key we ever published."""
+        kid = jwt.get_unverified_header(hint).get("kid")  # raises DecodeError, a PyJWTError
+        with self.lock:
+            signing = self.own_keys.get(kid) if isinstance(kid, str) else None
+        if signing is None:
+            raise jwt.InvalidKeyError("id_token_hint names an unknown key")
+        return signing.key.public_key()
 
     def _end_provider_session(self, request: Request) -> None:
         session_id = request.cookie(self.cookie_name)
@@ -923,9 +1165,10 @@ class Provider:
                 for name, value in changes.items():
                     setattr(self, name, value)
         with self.lock:
-            settings = {"id_token_ttl": self.id_token_ttl,
-                        "access_token_ttl": self.access_token_ttl}
-        return no_store_json(200, settings)
+            return no_store_json(200, self._settings_snapshot())
+
+    def _settings_snapshot(self) -> dict[str, int]:
+        return {"id_token_ttl": self.id_token_ttl, "access_token_ttl": self.access_token_ttl}
 
     @staticmethod
     def _parse_settings(request: Request) -> dict[str, int]:
@@ -940,6 +1183,34 @@ class Provider:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"{name} must be an integer number of seconds")
         return changes
+
+    def test_misbehave(self, request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                choice = parse_misbehaviour(request.json_body())
+            except ValueError as err:  # JSONDecodeError and UnicodeDecodeError included
+                return no_store_json(400, {"error": "invalid_request",
+                                           "error_description": str(err),
+                                           "known_modes": list(MISBEHAVIOURS)})
+            with self.lock:
+                self._set_misbehaviour(choice)
+        return no_store_json(200, self.misbehaviour.snapshot())
+
+    def _set_misbehaviour(self, choice: Misbehaviour) -> None:
+        """Lock held. Switching id_token_signed_by_rotated_key on arms one rotation, done
+        when the next ID token is signed, so a client's earlier JWKS copy is stale."""
+        self.misbehaviour = choice
+        self.rotation_pending = choice.mode == "id_token_signed_by_rotated_key"
+
+    def test_reset(self, request: Request) -> Response:
+        """Misbehaviour off and default settings. A key rotation is not undone: the old key
+        is gone from /jwks for good, as after a real rotation."""
+        with self.lock:
+            self._set_misbehaviour(Misbehaviour())
+            self.id_token_ttl = self.config.id_token_ttl
+            self.access_token_ttl = self.config.access_token_ttl
+            return no_store_json(200, {"misbehave": self.misbehaviour.snapshot(),
+                                       "settings": self._settings_snapshot()})
 
     def test_put_user(self, request: Request) -> Response:
         sub = unquote(request.path.removeprefix("/_test/users/"))
@@ -970,6 +1241,7 @@ class ProviderHandler(BaseHTTPRequestHandler):
     server: ProviderServer
     server_version = "oidc-spa-dev-provider"
     sys_version = ""
+    active_mode: str | None = None
 
     def do_GET(self) -> None:
         self._serve()
@@ -993,6 +1265,7 @@ class ProviderHandler(BaseHTTPRequestHandler):
             self._write(error_page(413, "Too large", "The request body is too large."))
             return
         body = self.rfile.read(length) if length else b""
+        self.active_mode = self.server.provider.misbehaviour.mode  # for the log line
         target = urlsplit(self.path)
         request = Request(self.command, target.path, target.query, self.headers, body)
         try:
@@ -1013,7 +1286,9 @@ class ProviderHandler(BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # Path only: query strings carry codes, states and tokens that must stay out of logs.
         path = urlsplit(self.path).path
-        sys.stderr.write(f"{self.command} {path} {int(code) if code != '-' else code}\n")
+        status = int(code) if code != "-" else code
+        mode = f" [misbehave {self.active_mode}]" if self.active_mode else ""
+        sys.stderr.write(f"{self.command} {path} {status}{mode}\n")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # the default messages embed the raw request line, query string included
