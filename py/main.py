@@ -17,6 +17,8 @@ from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
 from oidc_spa import AuthError, Session, parse_settings
 from oidc_spa.browser import (
+    MEMORY,
+    TAB,
     BrowserHttp,
     WebCryptoVerifier,
     current_url,
@@ -30,6 +32,16 @@ from oidc_spa.urls import is_secure_url
 document = js.document
 PLACEHOLDER_AVATAR = "./avatar-placeholder.svg"
 UNEXPECTED = "Something went wrong on this page. Please reload it; details are in the console."
+STORAGE_WARNINGS = {
+    TAB: "This browser would not let the page keep your session: it ends when you close "
+    "this tab.",
+    MEMORY: "This browser blocks storage for this page: your session ends when you reload "
+    "or leave it.",
+}
+NO_STORAGE_FOR_LOGIN = (
+    "Signing in needs to remember the login while you are at the sign-in provider, and "
+    "this browser blocks storage for this page. Allow site data for this site and try again."
+)
 
 
 def element(selector: str) -> Any:
@@ -96,7 +108,7 @@ def on_click(selector: str, handler: Any) -> None:
 
 
 async def main() -> None:
-    storage, persistent = page_storage()
+    storage = page_storage()
     try:
         settings = parse_settings(await fetch_text("auth_config.json"), current_url())
     except AuthError as error:
@@ -118,13 +130,17 @@ async def main() -> None:
         if result.clean_url:
             replace_url(result.clean_url)
         show_message(result.warning)
-    if not persistent:
-        show_message("This browser blocks storage: you will be signed out when you reload.")
+    if storage.level in STORAGE_WARNINGS and session.is_authenticated:
+        show_message(STORAGE_WARNINGS[storage.level])
     show_session(session)
 
     async def login() -> None:
         show_message(None)
-        navigate(await session.login_url(return_to=current_url()))
+        url = await session.login_url(return_to=current_url())
+        if storage.level == MEMORY:  # the login would be forgotten on the way back
+            show_message(NO_STORAGE_FOR_LOGIN)
+            return
+        navigate(url)
 
     async def logout() -> None:
         show_message(None)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import re
 import secrets
+import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -16,6 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from devtools.provider_process import ProviderProcess, start_provider
 
@@ -461,3 +465,304 @@ def test_test_controls_absent_without_flag() -> None:
         assert browser.post(f"{plain.issuer}/_test/reset-log").status == 404
         assert browser.post(f"{plain.issuer}/_test/settings", body=b"{}").status == 404
         assert browser.send("PUT", f"{plain.issuer}/_test/users/x", body=b"{}").status == 404
+        assert browser.get(f"{plain.issuer}/_test/misbehave").status == 404
+        body = b'{"mode": "token_500"}'
+        assert browser.post(f"{plain.issuer}/_test/misbehave", body=body).status == 404
+        assert browser.post(f"{plain.issuer}/_test/reset", body=b"{}").status == 404
+
+
+# ----------------------------------------------------------------------------- misbehaviour
+
+# The modes the end-to-end tests rely on, spelled out independently of the provider.
+EXPECTED_MODES = {
+    "id_token_wrong_aud", "id_token_wrong_iss", "id_token_bad_signature", "id_token_alg_none",
+    "id_token_hs256_public_key", "id_token_expired", "id_token_iat_future",
+    "id_token_wrong_nonce", "id_token_no_sub", "id_token_aud_list_no_azp",
+    "id_token_unknown_kid", "id_token_signed_by_rotated_key",
+    "callback_wrong_iss", "callback_no_iss", "callback_wrong_state",
+    "userinfo_wrong_sub", "userinfo_401", "userinfo_500", "userinfo_slow",
+    "token_500", "token_bad_json", "token_slow", "token_400_invalid_grant",
+    "discovery_500", "discovery_slow", "jwks_500", "discovery_wrong_issuer",
+}
+GRANTS = ["authorization_code", "refresh_token"]
+
+
+def control(issuer: str, method: str, path: str, body: Any = None) -> Reply:
+    data = json.dumps(body).encode() if body is not None else None
+    return Browser().send(method, f"{issuer}{path}", body=data,
+                          headers={"Content-Type": "application/json"})
+
+
+@pytest.fixture
+def misbehave(issuer: str) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Switch a misbehaviour on for one test; /_test/reset switches it off afterwards."""
+    def switch(mode: str | None, **extra: Any) -> dict[str, Any]:
+        reply = control(issuer, "POST", "/_test/misbehave", {"mode": mode, **extra})
+        assert reply.status == 200, reply.text
+        return reply.json()
+
+    yield switch
+    assert control(issuer, "POST", "/_test/reset").status == 200
+
+
+def published_keys(issuer: str) -> dict[str, jwt.PyJWK]:
+    return {key["kid"]: jwt.PyJWK(key) for key in Browser().get(f"{issuer}/jwks").json()["keys"]}
+
+
+class NonceMismatch(ValueError):
+    pass
+
+
+def strict_verify(issuer: str, id_token: str, nonce: str | None) -> dict[str, Any]:
+    """What a careful client does with an ID token; raises on anything wrong."""
+    kid = jwt.get_unverified_header(id_token).get("kid")
+    key = published_keys(issuer).get(kid)
+    if key is None:
+        raise LookupError(f"kid {kid!r} is not in the JWKS")
+    claims = jwt.decode(id_token, key, algorithms=["RS256"], audience=CLIENT_ID, issuer=issuer,
+                        options={"require": ["iss", "sub", "aud", "exp", "iat"],
+                                 "strict_aud": True})
+    if claims.get("nonce") != nonce:  # a refreshed ID token carries no nonce
+        raise NonceMismatch(claims.get("nonce"))
+    return claims
+
+
+def id_token_under(issuer: str, misbehave: Callable[..., Any], mode: str | None,
+                   grant: str) -> tuple[str, str | None]:
+    """An ID token issued while `mode` is on; returns it and the nonce it should carry."""
+    flow = Flow(issuer, scope="openid profile offline_access")
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    if grant == "authorization_code":
+        misbehave(mode)
+        reply, nonce = exchange(issuer, code, flow.verifier), flow.nonce
+    else:
+        first = exchange(issuer, code, flow.verifier).json()
+        misbehave(mode)
+        reply, nonce = refresh(issuer, first["refresh_token"]), None
+    assert reply.status == 200, reply.text
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    tokens = reply.json()  # the rest of the answer is still right
+    assert tokens["refresh_token"] and userinfo(issuer, tokens["access_token"]).status == 200
+    return tokens["id_token"], nonce
+
+
+@pytest.mark.parametrize("grant", GRANTS)
+@pytest.mark.parametrize(("mode", "error", "match"), [
+    ("id_token_wrong_aud", jwt.InvalidAudienceError, "Audience doesn't match"),
+    ("id_token_wrong_iss", jwt.InvalidIssuerError, None),
+    ("id_token_bad_signature", jwt.InvalidSignatureError, None),
+    ("id_token_alg_none", jwt.InvalidAlgorithmError, None),
+    ("id_token_hs256_public_key", jwt.InvalidAlgorithmError, None),
+    ("id_token_expired", jwt.ExpiredSignatureError, None),
+    ("id_token_iat_future", jwt.ImmatureSignatureError, None),
+    ("id_token_wrong_nonce", NonceMismatch, None),
+    ("id_token_no_sub", jwt.MissingRequiredClaimError, "sub"),
+    ("id_token_aud_list_no_azp", jwt.InvalidAudienceError, "strict"),
+    ("id_token_unknown_kid", LookupError, "unpublished"),
+])
+def test_id_token_misbehaviour_is_rejected(issuer: str, misbehave: Callable[..., Any],
+                                           mode: str, error: type[Exception], match: str | None,
+                                           grant: str) -> None:
+    id_token, nonce = id_token_under(issuer, misbehave, mode, grant)
+    with pytest.raises(error, match=match):
+        strict_verify(issuer, id_token, nonce)
+    # Switched off, the same flow verifies: the knob was the only fault.
+    strict_verify(issuer, *id_token_under(issuer, misbehave, None, grant))
+
+
+def test_forged_id_tokens_have_the_expected_shape(issuer: str,
+                                                  misbehave: Callable[..., Any]) -> None:
+    (kid, key), = published_keys(issuer).items()
+    none_token, _ = id_token_under(issuer, misbehave, "id_token_alg_none", GRANTS[0])
+    assert jwt.get_unverified_header(none_token) == {"alg": "none", "typ": "JWT", "kid": kid}
+    assert none_token.endswith(".")
+
+    hs_token, _ = id_token_under(issuer, misbehave, "id_token_hs256_public_key", GRANTS[0])
+    assert jwt.get_unverified_header(hs_token)["alg"] == "HS256"
+    signing_input, _, signature = hs_token.rpartition(".")
+    pem = key.key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    forged = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64encode(forged).rstrip(b"=").decode() == signature
+
+    aud_token, _ = id_token_under(issuer, misbehave, "id_token_aud_list_no_azp", GRANTS[0])
+    claims = jwt.decode(aud_token, key, algorithms=["RS256"], audience=CLIENT_ID)
+    assert claims["aud"] == [CLIENT_ID, "other"] and "azp" not in claims
+
+    expired, _ = id_token_under(issuer, misbehave, "id_token_expired", GRANTS[0])
+    claims = jwt.decode(expired, key, algorithms=["RS256"], options={"verify_exp": False},
+                        audience=CLIENT_ID)
+    assert claims["exp"] - claims["iat"] == 3600 and claims["auth_time"] <= claims["iat"]
+
+
+@pytest.mark.parametrize("grant", GRANTS)
+def test_rotated_key_replaces_the_published_one(issuer: str, misbehave: Callable[..., Any],
+                                                grant: str) -> None:
+    old_token = signed_in_tokens(issuer)["id_token"]
+    (old_kid, old_key), = published_keys(issuer).items()
+    id_token, nonce = id_token_under(issuer, misbehave, "id_token_signed_by_rotated_key", grant)
+
+    (new_kid,) = published_keys(issuer)
+    assert new_kid != old_kid and jwt.get_unverified_header(id_token)["kid"] == new_kid
+    assert strict_verify(issuer, id_token, nonce)["sub"] == "alice"
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(id_token, old_key, algorithms=["RS256"], audience=CLIENT_ID)
+
+    # Switching off and resetting keep the rotation; new tokens use the new key.
+    control(issuer, "POST", "/_test/reset")
+    assert set(published_keys(issuer)) == {new_kid}
+    assert verify_id_token(issuer, signed_in_tokens(issuer)["id_token"])["sub"] == "alice"
+    # An ID token from before the rotation still works as a logout hint.
+    logout = Browser().get(f"{issuer}/end_session?" + urlencode({
+        "id_token_hint": old_token, "post_logout_redirect_uri": POST_LOGOUT_URI}))
+    assert logout.status == 302
+
+
+@pytest.mark.parametrize(("mode", "check"), [
+    ("callback_wrong_iss", lambda params, flow: params["iss"] == flow.issuer + "/evil"),
+    ("callback_no_iss", lambda params, flow: "iss" not in params),
+    ("callback_wrong_state", lambda params, flow: params["state"] not in ("", flow.state)),
+])
+def test_callback_misbehaviour(issuer: str, misbehave: Callable[..., Any], mode: str,
+                               check: Callable[[dict[str, str], Flow], bool]) -> None:
+    misbehave(mode)
+    flow = Flow(issuer)
+    params = log_in(Browser(), flow).redirect_params()
+    assert "code" in params and check(params, flow)
+    cancelled = Flow(issuer)  # error responses misbehave the same way
+    assert check(log_in(Browser(), cancelled, action="cancel").redirect_params(), cancelled)
+    meta = Browser().get(f"{issuer}/.well-known/openid-configuration").json()
+    assert meta["authorization_response_iss_parameter_supported"] is True
+
+
+@pytest.mark.parametrize(("mode", "status", "content_type"), [
+    ("userinfo_wrong_sub", 200, "application/json"),
+    ("userinfo_401", 401, "application/json"),
+    ("userinfo_500", 500, "text/html"),
+])
+def test_userinfo_misbehaviour(issuer: str, misbehave: Callable[..., Any], mode: str,
+                               status: int, content_type: str) -> None:
+    access_token = signed_in_tokens(issuer)["access_token"]
+    misbehave(mode)
+    reply = userinfo(issuer, access_token)
+    assert reply.status == status and reply.headers["Content-Type"].startswith(content_type)
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    if mode == "userinfo_wrong_sub":
+        assert reply.json()["sub"] == "someone-else" and reply.json()["name"]
+    if mode == "userinfo_401":
+        assert 'error="invalid_token"' in reply.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(("mode", "status", "content_type"), [
+    ("token_500", 500, "text/html"),
+    ("token_bad_json", 200, "application/json"),
+    ("token_400_invalid_grant", 400, "application/json"),
+])
+def test_token_misbehaviour(issuer: str, misbehave: Callable[..., Any], mode: str,
+                            status: int, content_type: str) -> None:
+    flow = Flow(issuer)
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    misbehave(mode)
+    reply = exchange(issuer, code, flow.verifier)
+    assert reply.status == status and reply.headers["Content-Type"].startswith(content_type)
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    if mode == "token_bad_json":
+        assert reply.body == b'{"access_token": '
+    if mode == "token_400_invalid_grant":
+        assert reply.json()["error"] == "invalid_grant"
+    calls = control(issuer, "GET", "/_test/log").json()["token_calls"]
+    assert calls[-1]["outcome"] == mode
+    misbehave(None)  # the request was not processed: the code is still good
+    assert exchange(issuer, code, flow.verifier).status == 200
+
+
+@pytest.mark.parametrize(("mode", "path", "status"), [
+    ("discovery_500", "/.well-known/openid-configuration", 500),
+    ("jwks_500", "/jwks", 500),
+    ("discovery_wrong_issuer", "/.well-known/openid-configuration", 200),
+])
+def test_discovery_misbehaviour(issuer: str, misbehave: Callable[..., Any], mode: str,
+                                path: str, status: int) -> None:
+    misbehave(mode)
+    reply = Browser().get(issuer + path)
+    assert reply.status == status
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    if mode == "discovery_wrong_issuer":
+        meta = reply.json()
+        assert meta["issuer"] == issuer + "/evil" and meta["token_endpoint"] == issuer + "/token"
+
+
+def slow_call(issuer: str, mode: str) -> Callable[[], Reply]:
+    """The request a *_slow mode delays, prepared so only the call itself is timed."""
+    if mode == "token_slow":
+        flow = Flow(issuer)
+        code = log_in(Browser(), flow).redirect_params()["code"]
+        return lambda: exchange(issuer, code, flow.verifier)
+    if mode == "userinfo_slow":
+        access_token = signed_in_tokens(issuer)["access_token"]
+        return lambda: userinfo(issuer, access_token)
+    return lambda: Browser().get(f"{issuer}/.well-known/openid-configuration")
+
+
+def timed(call: Callable[[], Reply]) -> tuple[Reply, float]:
+    started = time.monotonic()
+    reply = call()
+    return reply, time.monotonic() - started
+
+
+@pytest.mark.parametrize("mode", ["token_slow", "userinfo_slow", "discovery_slow"])
+def test_slow_modes_delay_only_their_endpoint(issuer: str, misbehave: Callable[..., Any],
+                                              mode: str) -> None:
+    call = slow_call(issuer, mode)
+    assert misbehave(mode, seconds=1) == {"mode": mode, "seconds": 1.0}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(timed, call)
+        time.sleep(0.2)  # let the slow request reach its sleep
+        other, other_took = timed(lambda: Browser().get(f"{issuer}/jwks"))
+        assert other.status == 200 and other_took < 0.5 and not slow.done()
+        reply, took = slow.result(timeout=10)
+    assert reply.status == 200 and took >= 1.0
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_misbehave_control(provider: ProviderProcess, issuer: str,
+                           misbehave: Callable[..., Any]) -> None:
+    assert control(issuer, "GET", "/_test/misbehave").json() == {"mode": None, "seconds": None}
+    assert misbehave("token_slow") == {"mode": "token_slow", "seconds": 5.0}
+    assert misbehave("jwks_500") == {"mode": "jwks_500", "seconds": None}  # replaces
+    current = control(issuer, "GET", "/_test/misbehave")
+    assert current.json()["mode"] == "jwks_500"
+    assert current.headers["Access-Control-Allow-Origin"] == "*"
+    assert Browser().get(f"{issuer}/jwks").status == 500
+    assert control(issuer, "POST", "/_test/misbehave", {}).json()["mode"] is None
+    assert Browser().get(f"{issuer}/jwks").status == 200
+
+    misbehave("token_500")
+    Browser().post(f"{issuer}/token", form={"grant_type": "refresh_token"})
+    deadline = time.monotonic() + 5  # stderr is read by a thread in the test process
+    while "POST /token 500 [misbehave token_500]" not in provider.stderr_tail():
+        assert time.monotonic() < deadline, provider.stderr_tail()
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("body", [
+    {"mode": "teapot"}, {"mode": 3}, {"mode": "token_500", "seconds": 1},
+    {"mode": "token_slow", "seconds": -1}, {"mode": "token_slow", "seconds": True},
+    {"mode": "token_slow", "seconds": 61}, {"mode": None, "extra": 1}, ["token_500"],
+])
+def test_misbehave_rejects_bad_requests(issuer: str, body: Any) -> None:
+    reply = control(issuer, "POST", "/_test/misbehave", body)
+    assert reply.status == 400, reply.text
+    assert set(reply.json()["known_modes"]) == EXPECTED_MODES
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert control(issuer, "GET", "/_test/misbehave").json()["mode"] is None
+
+
+def test_reset_restores_settings_and_stops_misbehaving(issuer: str,
+                                                       misbehave: Callable[..., Any]) -> None:
+    control(issuer, "POST", "/_test/settings", {"id_token_ttl": 5, "access_token_ttl": 7})
+    misbehave("discovery_500")
+    reply = control(issuer, "POST", "/_test/reset")
+    assert reply.status == 200 and reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert reply.json() == {"misbehave": {"mode": None, "seconds": None},
+                            "settings": {"id_token_ttl": 3600, "access_token_ttl": 3600}}
+    assert Browser().get(f"{issuer}/.well-known/openid-configuration").status == 200

@@ -14,7 +14,7 @@ import js  # type: ignore[import-not-found]  # Pyodide's bridge to the page
 from pyodide.ffi import JsException, create_once_callable, to_js  # type: ignore[import-not-found]
 
 from .errors import NetworkError
-from .store import MemoryStorage, Storage
+from .store import FallbackStorage, MemoryStorage
 from .transport import HttpResponse
 
 
@@ -103,16 +103,35 @@ class WebCryptoVerifier:
         return bool(valid)
 
 
-def page_storage() -> tuple[Storage, bool]:
-    """localStorage when the browser allows it, else memory; the flag says which."""
-    try:
-        storage = js.localStorage
-        probe = "oidc_spa:probe"
-        storage.setItem(probe, "1")
-        storage.removeItem(probe)
-        return storage, True
-    except (JsException, AttributeError):
-        return MemoryStorage(), False
+class WebStorage:
+    """window.localStorage or window.sessionStorage, looked up on every call.
+
+    A browser that blocks storage throws as soon as the property is read, so the
+    lookup happens inside each call, where FallbackStorage catches it.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def getItem(self, key: str) -> str | None:
+        value = getattr(js.window, self.name).getItem(key)
+        return None if value is None else str(value)
+
+    def setItem(self, key: str, value: str) -> None:
+        getattr(js.window, self.name).setItem(key, value)
+
+    def removeItem(self, key: str) -> None:
+        getattr(js.window, self.name).removeItem(key)
+
+
+# FallbackStorage levels of page_storage(), most durable first.
+LOCAL, TAB, MEMORY = 0, 1, 2
+
+
+def page_storage() -> FallbackStorage:
+    """localStorage; sessionStorage when that is full or blocked; memory as the last resort."""
+    return FallbackStorage([WebStorage("localStorage"), WebStorage("sessionStorage"),
+                            MemoryStorage()])
 
 
 def current_url() -> str:

@@ -44,6 +44,56 @@ class MemoryStorage:
         self.items.pop(key, None)
 
 
+class FallbackStorage:
+    """Several storages tried in order, e.g. localStorage, then sessionStorage, then memory.
+
+    A write goes to the first storage that accepts it (a full quota or a browser that
+    blocks storage throws) and removes the key from the others, so a read finds one
+    copy only. `level` is the least durable storage a write has had to use, which the
+    page uses to tell the user that the session will not be remembered.
+    """
+
+    def __init__(self, storages: list[Storage]) -> None:
+        if not storages:
+            raise ValueError("FallbackStorage needs at least one storage")
+        self.storages = storages
+        self.level = 0
+
+    def getItem(self, key: str) -> str | None:
+        for index, storage in enumerate(self.storages):
+            try:
+                value = storage.getItem(key)
+            except Exception:  # a blocked storage throws on any access
+                continue
+            if value is not None:
+                # What was found in a less durable storage is only that durable.
+                self.level = max(self.level, index)
+                return value
+        return None
+
+    def setItem(self, key: str, value: str) -> None:
+        for index, storage in enumerate(self.storages):
+            try:
+                storage.setItem(key, value)
+            except Exception:
+                continue
+            self.level = max(self.level, index)
+            self._remove_from_others(key, index)
+            return
+        raise OSError("no storage accepted the write")
+
+    def removeItem(self, key: str) -> None:
+        self._remove_from_others(key, None)
+
+    def _remove_from_others(self, key: str, keep: int | None) -> None:
+        for index, storage in enumerate(self.storages):
+            if index != keep:
+                try:
+                    storage.removeItem(key)
+                except Exception:
+                    continue
+
+
 @dataclass(frozen=True)
 class StoredSession:
     """A validated login: the tokens and the profile shown on the page."""
