@@ -115,7 +115,8 @@ class WebStorage:
 
     def getItem(self, key: str) -> str | None:
         value = getattr(js.window, self.name).getItem(key)
-        return None if value is None else str(value)
+        # A missing key is JS null, which Pyodide may hand over as jsnull, not None.
+        return value if isinstance(value, str) else None
 
     def setItem(self, key: str, value: str) -> None:
         getattr(js.window, self.name).setItem(key, value)
