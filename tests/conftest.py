@@ -25,6 +25,7 @@ from devtools.provider_process import ProviderProcess, start_provider
 from devtools.serve import serve_in_thread
 
 CLIENT_ID = "e2e-spa"
+REQUEST_TIMEOUT = 4
 BASE_PATH = "/pyscript-login/"
 # Flags this machine's Chromium needs: no sandbox as root, no calls home on a closed network.
 CHROMIUM_ARGS = [
@@ -80,6 +81,13 @@ class Provider:
     def log(self) -> dict[str, Any]:
         return self.call("GET", "/_test/log")
 
+    def misbehave(self, mode: str | None, **options: float) -> None:
+        self.call("POST", "/_test/misbehave", {"mode": mode, **options} if mode else {})
+
+    def reset(self) -> None:
+        """Good behaviour and default lifetimes again (a key rotation stays)."""
+        self.call("POST", "/_test/reset")
+
 
 @pytest.fixture(scope="session")
 def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
@@ -90,7 +98,9 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
         client_id=CLIENT_ID, redirect_uris=[site_url],
         post_logout_redirect_uris=[site_url], test_controls=True,
     ) as process:
-        build_site(root, {"issuer": process.issuer, "clientId": CLIENT_ID})
+        # A short request timeout keeps the slow-provider tests quick.
+        build_site(root, {"issuer": process.issuer, "clientId": CLIENT_ID,
+                          "timeout": REQUEST_TIMEOUT})
         yield Site(site_url, root), Provider(process)
 
 

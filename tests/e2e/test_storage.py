@@ -91,11 +91,6 @@ def test_full_local_storage_keeps_the_session_for_this_tab_and_says_so(page, sit
             catch (error) { chunk = chunk.slice(chunk.length / 2); }
         }
     }""")
-    page.click(".btn-login")
-    page.wait_for_selector("#username")
-    page.go_back()
-    print("SESSION", page.evaluate("JSON.stringify(Object.assign({}, sessionStorage))"))
-    print("LOCALKEYS", page.evaluate("Object.keys(localStorage).filter(k => !k.startsWith('filler'))"))
     log_in(page, "alice", "alice-demo")
     assert "close this tab" in alert_text(page)
     assert SESSION_KEY not in stored_items(page)
