@@ -161,7 +161,7 @@ SIGNATURE_CASES = {
     "hs256-with-public-key": (hs256_with_public_key, "does not accept"),
     "rp-id_token-bad-sig-rs256": (signed_by_a_stranger, "signature is not valid"),
     "payload-swapped": (body_swapped, "signature is not valid"),
-    "rp-id_token-kid-absent-or-unknown": (unknown_kid, "does not publish"),
+    "id_token-kid-unknown": (unknown_kid, "does not publish"),
     "crit-header": (with_crit_header, "cannot be read|does not understand"),
     "garbage": (not_a_jwt, "not a JSON Web Token"),
 }
@@ -200,3 +200,19 @@ def test_stored_token_expiry_is_read_with_pyjwt():
                 jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256")):
         with pytest.raises(IdTokenError):
             expiry_of(bad)
+
+
+def without_kid(provider, claims):
+    return jwt.encode(claims, provider.keys[0].private_key, algorithm="RS256")
+
+
+def test_rp_id_token_kid_absent_single_jwks():
+    provider = with_nonce(forged_token_provider(without_kid))
+    assert attempt_login(provider).items
+
+
+def test_rp_id_token_kid_absent_multiple_jwks():
+    provider = with_nonce(forged_token_provider(without_kid))
+    provider.keys.append(SigningKey.rsa("second"))
+    with pytest.raises(IdTokenError, match="does not publish"):
+        attempt_login(provider)

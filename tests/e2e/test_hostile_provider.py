@@ -28,7 +28,7 @@ REFUSED_AT_CALLBACK = {
     "rp-nonce-invalid": ("id_token_wrong_nonce", "nonce"),
     "rp-id_token-sub": ("id_token_no_sub", "no sub"),
     "aud-list-without-azp": ("id_token_aud_list_no_azp", "authorized party"),
-    "rp-id_token-kid-absent-multiple-jwks": ("id_token_unknown_kid", "does not publish"),
+    "id_token-kid-unknown": ("id_token_unknown_kid", "does not publish"),
     "rfc9207-iss-mismatch": ("callback_wrong_iss", "different provider"),
     "rfc9207-iss-missing": ("callback_no_iss", "missing the provider's name"),
     "state-unknown": ("callback_wrong_state", "does not belong"),
