@@ -7,6 +7,7 @@ The end-to-end tests use the real provider process (devtools/provider.py) instea
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -79,6 +80,8 @@ class InProcessProvider:
     send_iss: bool = True
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     access_tokens: dict[str, str] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    refresh_uses: list[str] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     # Hooks for misbehaviour: change the ID token's claims, or replace an endpoint's answer.
     tamper_claims: Callable[[dict[str, Any]], dict[str, Any]] | None = None
@@ -118,6 +121,8 @@ class InProcessProvider:
         return self.tamper_claims(claims) if self.tamper_claims else claims
 
     def token(self, form: Mapping[str, str]) -> HttpResponse:
+        if form.get("grant_type") == "refresh_token":
+            return self.refresh(form.get("refresh_token", ""))
         request = self.codes.pop(form.get("code", ""), None)
         if request is None:
             return _json(400, {"error": "invalid_grant", "error_description": "code unknown"})
@@ -128,11 +133,30 @@ class InProcessProvider:
             "redirect_uri"
         ]:
             return _json(400, {"error": "invalid_grant", "error_description": "PKCE failed"})
+        return self.issue(request.get("nonce"), "offline_access" in request.get("scope", ""))
+
+    def issue(self, nonce: str | None, with_refresh_token: bool) -> HttpResponse:
         access_token = secrets.token_urlsafe(16)
         self.access_tokens[access_token] = self.user["sub"]
-        id_token = self.keys[0].sign(self.id_token_claims(request.get("nonce")))
-        return _json(200, {"access_token": access_token, "token_type": "Bearer",
-                           "expires_in": 3600, "id_token": id_token})
+        answer = {"access_token": access_token, "token_type": "Bearer",
+                  "expires_in": self.id_token_ttl,
+                  "id_token": self.keys[0].sign(self.id_token_claims(nonce))}
+        if with_refresh_token:
+            answer["refresh_token"] = refresh_token = secrets.token_urlsafe(16)
+            self.refresh_tokens[refresh_token] = "live"
+        return _json(200, answer)
+
+    def refresh(self, refresh_token: str) -> HttpResponse:
+        """Rotation: each refresh token works once; a reused one is refused."""
+        self.refresh_uses.append(refresh_token)
+        if self.refresh_tokens.get(refresh_token) != "live":
+            return _json(400, {"error": "invalid_grant", "error_description": "reused"})
+        self.refresh_tokens[refresh_token] = "used"
+        return self.issue(None, True)
+
+    def revoke_all(self) -> None:
+        self.access_tokens.clear()
+        self.refresh_tokens = dict.fromkeys(self.refresh_tokens, "revoked")
 
     def userinfo(self, headers: Mapping[str, str]) -> HttpResponse:
         token = headers.get("Authorization", "").removeprefix("Bearer ")
@@ -145,15 +169,20 @@ class _ProviderHttp:
     def __init__(self, provider: InProcessProvider) -> None:
         self.provider = provider
 
-    async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        timeout: float,
     ) -> HttpResponse:
-        return self._answer("GET", url, lambda path: self._get(path, headers or {}))
-
-    async def post_form(
-        self, url: str, form: Mapping[str, str], *, timeout: float
-    ) -> HttpResponse:
-        return self._answer("POST", url, lambda path: self.provider.token(form))
+        await asyncio.sleep(0.001)  # a real request lets other tasks (other tabs) run meanwhile
+        if method == "POST" and urlsplit(url).path == "/token":
+            form = {k: v[0] for k, v in parse_qs(body or "").items()}
+            return self._answer(method, url, lambda path: self.provider.token(form))
+        return self._answer(method, url, lambda path: self._get(path, headers or {}))
 
     def _answer(
         self, method: str, url: str, handler: Callable[[str], HttpResponse]
@@ -171,7 +200,7 @@ class _ProviderHttp:
             return _json(200, provider.discovery())
         if path == "/jwks":
             return _json(200, {"keys": [key.public_jwk() for key in provider.keys]})
-        if path == "/userinfo":
+        if path in ("/userinfo", "/api"):
             return provider.userinfo(headers)
         raise NetworkError("unreachable", detail=path)
 

@@ -3,6 +3,9 @@
     with start_provider(client_id="demo-spa", redirect_uris=[...],
                         post_logout_redirect_uris=[...]) as provider:
         print(provider.issuer)
+
+ServerProcess is the generic part (spawn a devtools server script, wait for its
+"<name> ready at <url>" line, stop it on exit); api_process.py reuses it.
 """
 
 from __future__ import annotations
@@ -17,15 +20,26 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self, TextIO
+from typing import IO, ClassVar, Self, TextIO
 
 PROVIDER_SCRIPT = Path(__file__).resolve().with_name("provider.py")
-READY_RE = re.compile(r"provider ready at (http://\S+)")
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
 
-class ProviderStartError(RuntimeError):
+def ready_pattern(name: str) -> re.Pattern[str]:
+    """The line a devtools server prints once it listens: "<name> ready at <url>"."""
+    return re.compile(rf"{re.escape(name)} ready at (http://\S+)")
+
+
+READY_RE = ready_pattern("provider")
+
+
+class ServerStartError(RuntimeError):
+    """A devtools server process exited or stayed silent instead of getting ready."""
+
+
+class ProviderStartError(ServerStartError):
     pass
 
 
@@ -44,23 +58,32 @@ def _drain(stream: IO[str] | None, on_line: Callable[[str], None],
     return thread
 
 
-class ProviderProcess:
-    """A running provider; a context manager that stops it on exit."""
+class ServerProcess:
+    """A devtools server script as a child process; a context manager that stops it on exit.
+
+    Subclasses name the script, the word before " ready at" in its ready line, a
+    human description for errors and the error class to raise.
+    """
+
+    script: ClassVar[Path]
+    ready_name: ClassVar[str]
+    description: ClassVar[str]
+    error_class: ClassVar[type[ServerStartError]] = ServerStartError
 
     def __init__(self, args: Sequence[str], log_to: TextIO | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(PROVIDER_SCRIPT), *args],
+            [sys.executable, str(self.script), *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", bufsize=1,
         )
-        # Both pipes are drained for the whole run: a full pipe would block the provider.
+        # Both pipes are drained for the whole run: a full pipe would block the server.
         self._log_to = log_to
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=200)
         self._stdout_lines: queue.Queue[str | None] = queue.Queue()
         self._stderr_reader = _drain(self.process.stderr, self._keep_stderr)
         _drain(self.process.stdout, self._stdout_lines.put, on_end=self._stdout_lines.put)
         try:
-            self.issuer = self._wait_until_ready()
+            self.url = self._wait_until_ready()
         except BaseException:
             self.stop()
             raise
@@ -75,29 +98,29 @@ class ProviderProcess:
             line = self._stdout_lines.get(timeout=STARTUP_TIMEOUT)
         except queue.Empty:
             raise self._start_error(f"not ready within {STARTUP_TIMEOUT:.0f} s") from None
-        match = READY_RE.fullmatch(line.strip()) if line else None
+        match = ready_pattern(self.ready_name).fullmatch(line.strip()) if line else None
         if match is None:
             raise self._start_error(f"unexpected output {line!r}" if line else "it exited")
         return match.group(1)
 
-    def _start_error(self, reason: str) -> ProviderStartError:
+    def _start_error(self, reason: str) -> ServerStartError:
         # Give a dying process a moment so its traceback reaches the stderr tail.
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=1)
         if self.process.poll() is not None:
             self._stderr_reader.join(timeout=1)
         stderr = "".join(self._stderr_tail).strip() or "(no stderr output)"
-        return ProviderStartError(
-            f"local OpenID provider failed to start: {reason} "
-            f"(exit code {self.process.poll()}).\n--- provider stderr ---\n{stderr}")
+        return self.error_class(
+            f"{self.description} failed to start: {reason} "
+            f"(exit code {self.process.poll()}).\n--- {self.ready_name} stderr ---\n{stderr}")
 
     def stderr_tail(self) -> str:
-        """The provider's recent log lines, for diagnosing failing tests."""
+        """The server's recent log lines, for diagnosing failing tests."""
         return "".join(self._stderr_tail)
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()  # SIGTERM: the provider shuts down cleanly
+            self.process.terminate()  # SIGTERM: the servers shut down cleanly
             try:
                 self.process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
@@ -110,6 +133,19 @@ class ProviderProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+class ProviderProcess(ServerProcess):
+    """A running provider; `issuer` is its base URL."""
+
+    script = PROVIDER_SCRIPT
+    ready_name = "provider"
+    description = "local OpenID provider"
+    error_class = ProviderStartError
+
+    @property
+    def issuer(self) -> str:
+        return self.url
 
 
 def provider_args(*, client_id: str, redirect_uris: Iterable[str],

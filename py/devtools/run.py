@@ -1,12 +1,13 @@
-"""Run the demo on this machine: the built site plus a local OpenID provider.
+"""Run the demo on this machine: the built site plus a local OpenID provider and API.
 
     python py/devtools/run.py [--host 127.0.0.1] [--site-port 8000] [--provider-port 9000]
-                              [--auth-config FILE] [--out _site]
+                              [--api-port 9100] [--auth-config FILE] [--out _site]
 
 Without --auth-config the local provider (demo users alice and bob) runs as a
-child process with client id "demo-spa". With --auth-config (e.g. an Auth0
-tenant's settings) no provider starts: the site is built with that file and
-served, and the URLs to allow at the provider are printed.
+child process with client id "demo-spa", and so does a small protected API
+(api.py) that the page calls with the user's access token. With --auth-config
+(e.g. an Auth0 tenant's settings) neither starts: the site is built with that
+file as given and served, and the URLs to allow at the provider are printed.
 Ctrl-C or SIGTERM stops everything.
 """
 
@@ -29,6 +30,7 @@ if not __package__:
     # Run as a script: make `devtools` and `oidc_spa` importable like under pytest.
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devtools.api_process import ApiStartError, start_api
 from devtools.build import ROOT, BuildError, build_site
 from devtools.provider import demo_users
 from devtools.provider_process import ProviderStartError, start_provider
@@ -40,6 +42,8 @@ from oidc_spa.urls import is_loopback, origin
 # Like a GitHub Pages project site, so relative URLs are tested as deployed.
 BASE_PATH = "/pyscript-login/"
 CLIENT_ID = "demo-spa"
+# offline_access: the page gets a refresh token, so it can renew silently.
+LOCAL_SCOPE = "openid profile email offline_access"
 
 
 class RunError(Exception):
@@ -57,6 +61,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--site-port", type=int, default=8000, help="port of the site")
     parser.add_argument("--provider-port", type=int, default=9000,
                         help="port of the local OpenID provider")
+    parser.add_argument("--api-port", type=int, default=9100,
+                        help="port of the local protected API")
     parser.add_argument("--auth-config", type=Path,
                         help="your provider's settings (JSON); no local provider then")
     parser.add_argument("--out", type=Path, default=ROOT / "_site",
@@ -112,6 +118,21 @@ def listen_error(error: OSError, host: str, port: int, flag: str) -> RunError:
     return RunError(f"cannot listen on {host}:{port} ({reason}): check --host and {flag}")
 
 
+def check_local_ports(args: argparse.Namespace) -> None:
+    """Distinct ports, and the children's ports free, before anything starts."""
+    flags = {"--site-port": args.site_port, "--provider-port": args.provider_port,
+             "--api-port": args.api_port}
+    seen: dict[int, str] = {}
+    for flag, port in flags.items():
+        if port in seen:  # 0 is not "seen": each 0 gets its own free port
+            raise RunError(f"{seen[port]} and {flag} are both {port}: choose different ports")
+        if port != 0:
+            seen[port] = flag
+    # Checked before anything starts, so a busy port leaves nothing half running.
+    check_port_free(args.host, args.provider_port, "--provider-port")
+    check_port_free(args.host, args.api_port, "--api-port")
+
+
 # ----------------------------------------------------------------------------- stack
 
 
@@ -137,6 +158,25 @@ def start_local_provider(stack: contextlib.ExitStack, args: argparse.Namespace,
             raise port_in_use_error(args.host, args.provider_port, "--provider-port") from None
         raise RunError(str(error)) from None
     return provider.issuer
+
+
+def start_local_api(stack: contextlib.ExitStack, args: argparse.Namespace, issuer: str,
+                    site_url: str) -> str:
+    """The API process, checking tokens at `issuer` and open to the site; returns its URL."""
+    try:
+        api = stack.enter_context(start_api(
+            issuer=issuer, allowed_origin=origin(site_url), host=args.host,
+            port=args.api_port))
+    except ApiStartError as error:
+        if "Address already in use" in str(error):  # lost a race with another program
+            raise port_in_use_error(args.host, args.api_port, "--api-port") from None
+        raise RunError(str(error)) from None
+    return api.url
+
+
+def local_auth_config(issuer: str, api_url: str) -> dict[str, Any]:
+    return {"issuer": issuer, "clientId": CLIENT_ID, "scope": LOCAL_SCOPE,
+            "apiUrl": f"{api_url}/api/private"}
 
 
 def read_auth_config(path: Path, site_url: str) -> dict[str, Any]:
@@ -166,7 +206,7 @@ def build(out: Path, config: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- messages
 
 
-def local_banner(site_url: str, issuer: str) -> str:
+def local_banner(site_url: str, issuer: str, api_url: str) -> str:
     users = "\n".join(f"    {user.sub:<8} password: {user.password}"
                       for user in demo_users(issuer).values())
     return (
@@ -174,6 +214,7 @@ def local_banner(site_url: str, issuer: str) -> str:
         "  The PyScript login demo is running.\n\n"
         f"  Open:  {site_url}\n\n"
         f"  Sign in at the local provider ({issuer}) as\n{users}\n\n"
+        f"  The page calls the protected API at {api_url}/api/private\n\n"
         "  Ctrl-C stops everything.\n"
     )
 
@@ -196,17 +237,13 @@ def auth0_banner(site_url: str, config: dict[str, Any]) -> str:
 
 
 def start_everything(stack: contextlib.ExitStack, args: argparse.Namespace) -> str:
-    """Start server (and provider), build the site; returns the banner to print."""
+    """Start server (and provider and API), build the site; returns the banner to print."""
     # WebCrypto and the page's http rule both need a loopback host for plain http.
     if not is_loopback(f"http://{args.host}/"):
         raise RunError(f"--host {args.host} is not a loopback address: use 127.0.0.1 "
                        "(browsers only allow the login's crypto on https or loopback)")
     if args.auth_config is None:
-        if args.site_port == args.provider_port != 0:
-            raise RunError(f"--site-port and --provider-port are both {args.site_port}: "
-                           "choose two different ports")
-        # Checked before anything starts, so a busy port leaves nothing half running.
-        check_port_free(args.host, args.provider_port, "--provider-port")
+        check_local_ports(args)
     # The server binds first so its URL can be registered at the provider.
     site_url = start_site_server(stack, args)
     if args.auth_config is not None:
@@ -214,8 +251,9 @@ def start_everything(stack: contextlib.ExitStack, args: argparse.Namespace) -> s
         build(args.out, config)
         return auth0_banner(site_url, config)
     issuer = start_local_provider(stack, args, site_url)
-    build(args.out, {"issuer": issuer, "clientId": CLIENT_ID})
-    return local_banner(site_url, issuer)
+    api_url = start_local_api(stack, args, issuer, site_url)
+    build(args.out, local_auth_config(issuer, api_url))
+    return local_banner(site_url, issuer, api_url)
 
 
 def serve_until_stopped(stack: contextlib.ExitStack, args: argparse.Namespace) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 import js  # type: ignore[import-not-found]  # Pyodide's bridge to the page
 from pyodide.ffi import JsException, create_once_callable, to_js  # type: ignore[import-not-found]
@@ -25,19 +24,18 @@ def _js_object(value: Mapping[str, Any]) -> Any:
 class BrowserHttp:
     """Http over the page's fetch(), with a timeout through AbortController."""
 
-    async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        timeout: float,
     ) -> HttpResponse:
-        return await self._fetch(url, {"method": "GET", "headers": dict(headers or {})}, timeout)
-
-    async def post_form(
-        self, url: str, form: Mapping[str, str], *, timeout: float
-    ) -> HttpResponse:
-        init = {
-            "method": "POST",
-            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
-            "body": urlencode(form),
-        }
+        init: dict[str, Any] = {"method": method, "headers": dict(headers or {})}
+        if body is not None:
+            init["body"] = body
         return await self._fetch(url, init, timeout)
 
     async def _fetch(self, url: str, init: dict[str, Any], timeout: float) -> HttpResponse:
@@ -150,7 +148,7 @@ def navigate(url: str) -> None:
 
 async def fetch_text(relative_url: str, timeout: float = 15.0) -> str | None:
     """A file beside the page (e.g. auth_config.json); None when it is not there."""
-    response = await BrowserHttp().get(
-        str(js.URL.new(relative_url, js.document.baseURI).href), timeout=timeout
+    response = await BrowserHttp().request(
+        "GET", str(js.URL.new(relative_url, js.document.baseURI).href), timeout=timeout
     )
     return response.text if response.status == 200 else None

@@ -7,7 +7,10 @@ Two forms are accepted:
   Endpoints come from ISSUER/.well-known/openid-configuration.
 Optional in both: "scope" (default "openid profile email"), "redirectUri"
 (default: the page's own address), "leeway" (seconds of clock skew accepted,
-default 60), "timeout" (seconds per request to the provider, default 15).
+default 60), "timeout" (seconds per request to the provider, default 15),
+"renew" (renew tokens in the background with the refresh token, default true),
+"renewMargin" (seconds before expiry to renew, default 60), "apiUrl" (an API the
+sample page calls with the access token).
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from .urls import default_redirect_uri, is_secure_url, origin
 DEFAULT_SCOPE = "openid profile email"
 DEFAULT_LEEWAY_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 15.0
+DEFAULT_RENEW_MARGIN_SECONDS = 60.0
 
 _KNOWN_KEYS = frozenset(
-    {"domain", "issuer", "clientId", "audience", "scope", "redirectUri", "leeway", "timeout"}
+    {"domain", "issuer", "clientId", "audience", "scope", "redirectUri", "leeway", "timeout",
+     "renew", "renewMargin", "apiUrl"}
 )
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
@@ -43,6 +48,9 @@ class Settings:
     auth0_domain: str | None = None
     leeway: int = DEFAULT_LEEWAY_SECONDS
     timeout: float = DEFAULT_TIMEOUT_SECONDS
+    renew: bool = True
+    renew_margin: float = DEFAULT_RENEW_MARGIN_SECONDS
+    api_url: str | None = None
 
     @property
     def discovery_url(self) -> str:
@@ -97,6 +105,9 @@ def parse_settings(text: str | None, page_url: str) -> Settings:
         audience=_optional_text(raw, "audience"),
         leeway=int(_number(raw, "leeway", DEFAULT_LEEWAY_SECONDS, low=0, high=600)),
         timeout=_number(raw, "timeout", DEFAULT_TIMEOUT_SECONDS, low=1, high=120),
+        renew=_flag(raw, "renew", default=True),
+        renew_margin=_number(raw, "renewMargin", DEFAULT_RENEW_MARGIN_SECONDS, low=1, high=3600),
+        api_url=_api_url(raw),
     )
 
 
@@ -197,6 +208,25 @@ def _redirect_uri(raw: dict[str, Any], page_url: str) -> str:
             'auth_config.json: "redirectUri" must be on this page\'s own site, '
             f"{origin(page_url)}."
         )
+    return value
+
+
+def _api_url(raw: dict[str, Any]) -> str | None:
+    if "apiUrl" not in raw:
+        return None
+    value = _required_text(raw, "apiUrl")
+    if not is_secure_url(value):
+        raise ConfigError(
+            'auth_config.json: "apiUrl" must be an https URL (plain http only on localhost): '
+            "the access token travels with every call."
+        )
+    return value
+
+
+def _flag(raw: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f'auth_config.json: "{key}" must be true or false.')
     return value
 
 

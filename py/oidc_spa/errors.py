@@ -46,7 +46,18 @@ class ProviderError(AuthError):
 
 
 class TokenError(AuthError):
-    """The token endpoint refused the exchange or sent an unusable answer."""
+    """The token endpoint refused the exchange or sent an unusable answer.
+
+    `error` is the OAuth error code when the provider sent one; `status` the HTTP status.
+    """
+
+    def __init__(
+        self, user_message: str, *, detail: str = "", error: str | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(user_message, detail=detail)
+        self.error = error
+        self.status = status
 
 
 class IdTokenError(AuthError):
@@ -63,6 +74,10 @@ class UserInfoError(AuthError):
 
 class NotAuthenticatedError(AuthError):
     """An action needs a session and there is none."""
+
+
+class SessionEndedError(AuthError):
+    """The provider refused to renew the session: it is over, the user must log in again."""
 
 
 _PROVIDER_ERROR_MESSAGES = {

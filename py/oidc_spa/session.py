@@ -5,6 +5,8 @@
     session.is_authenticated, session.user
     url = await session.login_url(return_to=page_url)   # send the browser there
     url = await session.logout()                        # and there, if not None
+    change = await session.tick()                       # every second or so while open
+    response = await session.fetch(api_url)             # a call with the access token
 
 All I/O goes through the injected Storage, Http, SignatureVerifier and clock, so
 the whole flow runs on CPython in tests; `browser.py` supplies the real ones.
@@ -13,10 +15,11 @@ the whole flow runs on CPython in tests; `browser.py` supplies the real ones.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from .authorize import (
@@ -28,7 +31,16 @@ from .authorize import (
     url_without_response,
 )
 from .config import ProviderMetadata, Settings, auth0_metadata, parse_discovery
-from .errors import AuthError, DiscoveryError, IdTokenError, UserInfoError
+from .errors import (
+    AuthError,
+    DiscoveryError,
+    IdTokenError,
+    NotAuthenticatedError,
+    SessionEndedError,
+    TokenError,
+    UserInfoError,
+)
+from .lock import LocalLock, Lock
 from .store import SessionStore, Storage, StoredSession
 from .tokens import (
     ALLOWED_ALGORITHMS,
@@ -44,9 +56,16 @@ from .tokens import (
     select_key,
     verify_signature,
 )
-from .transport import Http
+from .transport import Http, HttpResponse, get, post_form
 
 Clock = Callable[[], float]
+
+# What tick() or sync_from_storage() saw happen to the session.
+SessionChange = Literal["signed_in", "signed_out", "renewed", "expired"]
+
+# After a renewal failed for a passing reason (offline, provider down), wait this
+# long (at most) before trying again.
+RENEW_RETRY_SECONDS = 5.0
 
 # Claims about the token itself rather than the user: left out of a profile
 # built from the ID token.
@@ -78,13 +97,16 @@ class Session:
         http: Http,
         verifier: SignatureVerifier,
         clock: Clock = time.time,
+        lock: Lock | None = None,
     ) -> None:
         self.settings = settings
         self.store = SessionStore(storage, settings.client_id)
         self.http = http
         self.verifier = verifier
         self.clock = clock
+        self.lock = lock or LocalLock()
         self.current: StoredSession | None = None
+        self._retry_renewal_at = 0.0
         self._metadata: ProviderMetadata | None = (
             auth0_metadata(settings.auth0_domain) if settings.auth0_domain else None
         )
@@ -154,6 +176,7 @@ class Session:
             refresh_token=tokens.refresh_token,
             scope=tokens.scope or self.settings.scope,
             profile=profile,
+            issued_at=now,
         )
         self.store.save_session(session)
         self.current = session
@@ -176,18 +199,182 @@ class Session:
         cannot be reached never leaves the user signed in here.
         """
         stored = self.current or self.store.load_session()
-        self.store.clear_session()
-        self.current = None
+        self._forget()
         metadata = await self.metadata()
         return self._provider_logout_url(metadata, stored.id_token if stored else None)
+
+    # -- while the page is open ----------------------------------------------
+
+    def sync_from_storage(self) -> SessionChange | None:
+        """Adopt what another tab did (login, logout, renewal) since we last looked."""
+        had = self.current
+        stored = self.store.load_session()
+        if stored == had:
+            return None
+        if stored is None or not self._is_alive(stored):
+            if stored is not None:
+                self.store.clear_session()
+            self.current = None
+            if had is None:
+                return None
+            return "expired" if self.clock() >= had.expires_at else "signed_out"
+        self.current = stored
+        if had is None or _subject(had) != _subject(stored):
+            return "signed_in"
+        return "renewed"
+
+    async def tick(self) -> SessionChange | None:
+        """Keep the session true while the page is open: call it every second or so.
+
+        Picks up other tabs' changes, renews ahead of expiry when it can, and ends the
+        session at its expiry when it cannot. Raises SessionEndedError when the
+        provider refuses a renewal (the session is then already forgotten here).
+        """
+        change = self.sync_from_storage()
+        current = self.current
+        if current is None:
+            return change
+        now = self.clock()
+        due = self._can_renew(current) and now >= max(self._renew_at(current),
+                                                       self._retry_renewal_at)
+        if due and await self._renew_quietly():
+            change = change or "renewed"
+        if self.current is not None and self.clock() >= self.current.expires_at:
+            self._forget()
+            return "expired"
+        return change
+
+    async def renew(self, *, force: bool = False) -> bool:
+        """Renew the tokens with the refresh token; True when newer tokens are in place.
+
+        Only one tab renews at a time: under the lock the stored session is read again,
+        and a renewal another tab has just made is adopted instead of repeated.
+        """
+        async with self.lock.hold(self.store.prefix + "renew"):
+            latest = self.store.load_session()
+            if latest is None or not self._is_alive(latest):
+                self.sync_from_storage()
+                return False
+            if self.current is None or latest.refresh_token != self.current.refresh_token:
+                self.current = latest
+                return True
+            if not self._can_renew(latest) or not (force or self.clock() >= self._renew_at(latest)):
+                return False
+            self.current = await self._refresh(latest)
+            return True
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+    ) -> HttpResponse:
+        """Call an API with the access token as a Bearer token.
+
+        Renews first when the token is about to expire, and once more followed by one
+        retry when the API answers 401. NotAuthenticatedError when there is no session.
+        """
+        self.sync_from_storage()
+        if not self.is_authenticated or self.current is None:
+            raise NotAuthenticatedError("You are not logged in: log in to call the API.")
+        if self._can_renew(self.current) and self.clock() >= self._renew_at(self.current):
+            await self.renew()
+        response = await self._call_api(method, url, headers, body)
+        renewable = self.current is not None and self._can_renew(self.current)
+        if response.status == 401 and renewable and await self.renew(force=True):
+            response = await self._call_api(method, url, headers, body)
+        return response
+
+    async def _call_api(
+        self, method: str, url: str, headers: dict[str, str] | None, body: str | None
+    ) -> HttpResponse:
+        if self.current is None:
+            raise NotAuthenticatedError("You are not logged in: log in to call the API.")
+        sent = {**(headers or {}), "Authorization": f"Bearer {self.current.access_token}"}
+        return await self.http.request(method, url, headers=sent, body=body,
+                                       timeout=self.settings.timeout)
+
+    async def _renew_quietly(self) -> bool:
+        """renew(), treating a passing failure (offline, provider down) as "try again soon"."""
+        try:
+            return await self.renew()
+        except SessionEndedError:
+            raise
+        except AuthError:
+            self._retry_renewal_at = self.clock() + RENEW_RETRY_SECONDS
+            return False
+
+    async def _refresh(self, latest: StoredSession) -> StoredSession:
+        assert latest.refresh_token is not None
+        metadata = await self.metadata()
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": latest.refresh_token,
+            "client_id": self.settings.client_id,
+        }
+        response = await post_form(self.http, metadata.token_endpoint, form,
+                                   timeout=self.settings.timeout)
+        now = self.clock()
+        try:
+            tokens = parse_token_response(response.status, response.text, require_id_token=False)
+            claims = (
+                await self._validated_id_token(tokens, None, metadata, _subject(latest))
+                if tokens.id_token
+                else None
+            )
+        except TokenError as error:
+            if error.status is None or error.status >= 500:
+                raise  # passing trouble: the session stays until it expires
+            self._forget()
+            raise SessionEndedError(
+                "Your session was ended by the sign-in provider. Please log in again.",
+                detail=error.detail or str(error.error),
+            ) from None
+        except IdTokenError as error:
+            self._forget()
+            raise SessionEndedError(
+                "The sign-in provider sent a renewed session that failed its checks. "
+                "Please log in again.",
+                detail=error.user_message,
+            ) from None
+        renewed = StoredSession(
+            id_token=tokens.id_token or latest.id_token,
+            access_token=tokens.access_token,
+            expires_at=float(claims["exp"]) if claims else latest.expires_at,
+            access_token_expires_at=(now + tokens.expires_in) if tokens.expires_in else None,
+            refresh_token=tokens.refresh_token or latest.refresh_token,
+            scope=tokens.scope or latest.scope,
+            profile=latest.profile,
+            issued_at=now,
+        )
+        self.store.save_session(renewed)
+        return renewed
+
+    def _can_renew(self, session: StoredSession) -> bool:
+        return self.settings.renew and session.refresh_token is not None
+
+    def _renew_at(self, session: StoredSession) -> float:
+        """When to renew: a margin before the first of the two tokens expires.
+
+        The margin is at most a third of the tokens' lifetime, so short-lived tokens
+        are not renewed the moment they arrive.
+        """
+        ends = min(session.expires_at, session.access_token_expires_at or math.inf)
+        lifetime = ends - session.issued_at if session.issued_at else math.inf
+        return ends - min(self.settings.renew_margin, max(lifetime / 3, 1.0))
+
+    def _forget(self) -> None:
+        self.store.clear_session()
+        self.current = None
 
     # -- provider ------------------------------------------------------------
 
     async def metadata(self) -> ProviderMetadata:
         if self._metadata is None:
-            response = await self.http.get(
-                self.settings.discovery_url, timeout=self.settings.timeout
-            )
+            response = await get(self.http, self.settings.discovery_url,
+                                 timeout=self.settings.timeout)
             if response.status != 200:
                 raise DiscoveryError(
                     "The sign-in provider's settings could not be loaded. Please try again.",
@@ -206,13 +393,17 @@ class Session:
             "client_id": self.settings.client_id,
             "code_verifier": transaction.code_verifier,
         }
-        response = await self.http.post_form(
-            metadata.token_endpoint, form, timeout=self.settings.timeout
+        response = await post_form(
+            self.http, metadata.token_endpoint, form, timeout=self.settings.timeout
         )
         return response.status, response.text
 
     async def _validated_id_token(
-        self, tokens: TokenResponse, nonce: str | None, metadata: ProviderMetadata
+        self,
+        tokens: TokenResponse,
+        nonce: str | None,
+        metadata: ProviderMetadata,
+        expected_sub: str | None = None,
     ) -> dict[str, Any]:
         parsed = parse_jwt(tokens.id_token)
         check_header(parsed.header)
@@ -235,12 +426,15 @@ class Session:
             nonce=nonce,
         )
         check_access_token_hash(parsed.claims, parsed.header["alg"], tokens.access_token)
+        if expected_sub is not None and parsed.claims["sub"] != expected_sub:
+            # OpenID Connect Core 12.2: a renewed ID token is about the same user.
+            raise IdTokenError("The renewed ID token is about a different user.")
         return parsed.claims
 
     async def _keys(self, *, refresh: bool) -> dict[str, Any]:
         if self._jwks is None or refresh:
             metadata = await self.metadata()
-            response = await self.http.get(metadata.jwks_uri, timeout=self.settings.timeout)
+            response = await get(self.http, metadata.jwks_uri, timeout=self.settings.timeout)
             try:
                 jwks = json.loads(response.text) if response.status == 200 else None
             except ValueError:
@@ -261,7 +455,8 @@ class Session:
         if metadata.userinfo_endpoint is None:
             return from_id_token, None
         try:
-            response = await self.http.get(
+            response = await get(
+                self.http,
                 metadata.userinfo_endpoint,
                 headers={"Authorization": f"Bearer {access_token}"},
                 timeout=self.settings.timeout,
@@ -298,6 +493,17 @@ class Session:
         separator = "&" if "?" in metadata.end_session_endpoint else "?"
         return f"{metadata.end_session_endpoint}{separator}{urlencode(query)}"
 
+    @property
+    def seconds_left(self) -> float | None:
+        """Until the session ends if it is not renewed (for an "expires in" indicator)."""
+        if not self.is_authenticated or self.current is None:
+            return None
+        return max(0.0, self.current.expires_at - self.clock())
+
+    @property
+    def renews_automatically(self) -> bool:
+        return self.current is not None and self._can_renew(self.current)
+
     def _is_alive(self, stored: StoredSession) -> bool:
         """The tutorial's check, done with PyJWT: the kept ID token's exp is still ahead.
 
@@ -319,3 +525,10 @@ class Session:
             and self.settings.client_id in audiences
         )
 
+
+def _subject(session: StoredSession) -> str | None:
+    try:
+        sub = parse_jwt(session.id_token).claims.get("sub")
+    except IdTokenError:
+        return None
+    return sub if isinstance(sub, str) else None

@@ -105,6 +105,8 @@ class StoredSession:
     refresh_token: str | None = None
     scope: str | None = None
     profile: dict[str, Any] = field(default_factory=dict)
+    # When these tokens were received: their lifetime bounds the renewal margin.
+    issued_at: float = 0.0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -126,6 +128,7 @@ class StoredSession:
             and (session.refresh_token is None or isinstance(session.refresh_token, str))
             and (session.scope is None or isinstance(session.scope, str))
             and isinstance(session.profile, dict)
+            and _finite(session.issued_at)
         ):
             return None
         return session

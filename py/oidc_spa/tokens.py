@@ -38,14 +38,18 @@ class TokenResponse:
     """A successful token endpoint answer (RFC 6749 5.1)."""
 
     access_token: str
-    id_token: str
+    id_token: str  # "" when a refresh answer carried none
     expires_in: float | None
     refresh_token: str | None
     scope: str | None
 
 
-def parse_token_response(status: int, body: str) -> TokenResponse:
-    """Read the token endpoint's answer; refuse anything that is not a usable token set."""
+def parse_token_response(status: int, body: str, *, require_id_token: bool = True) -> TokenResponse:
+    """Read the token endpoint's answer; refuse anything that is not a usable token set.
+
+    A refresh may come back without a new ID token (OpenID Connect Core 12.2), so
+    `require_id_token` is off for renewals.
+    """
     data = json_object(body)
     if status != 200:
         if data and isinstance(data.get("error"), str):
@@ -53,11 +57,11 @@ def parse_token_response(status: int, body: str) -> TokenResponse:
             said = f" The provider said: {description}" if isinstance(description, str) else ""
             raise TokenError(
                 f"The sign-in provider refused to complete the login ({data['error']}).{said}",
-                detail=f"HTTP {status}",
+                detail=f"HTTP {status}", error=data["error"], status=status,
             )
         raise TokenError(
             "The sign-in provider failed to complete the login. Please try again.",
-            detail=f"HTTP {status}",
+            detail=f"HTTP {status}", status=status,
         )
     if data is None:
         raise TokenError("The sign-in provider sent an unreadable answer (not JSON).")
@@ -66,7 +70,9 @@ def parse_token_response(status: int, body: str) -> TokenResponse:
     token_type = data.get("token_type")
     if not isinstance(access_token, str) or not access_token:
         raise TokenError("The sign-in provider's answer has no access token.")
-    if not isinstance(id_token, str) or not id_token:
+    if id_token is None and not require_id_token:
+        id_token = ""
+    elif not isinstance(id_token, str) or not id_token:
         raise TokenError("The sign-in provider's answer has no ID token.")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise TokenError(

@@ -1,10 +1,11 @@
-"""The two kinds of request the session makes, as a protocol the browser shell implements."""
+"""The one kind of request the session makes, as a protocol the browser shell implements."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlencode
 
 
 @dataclass(frozen=True)
@@ -16,10 +17,27 @@ class HttpResponse:
 class Http(Protocol):
     """Raises NetworkError when nothing usable came back (offline, refused, timed out)."""
 
-    async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        timeout: float,
     ) -> HttpResponse: ...
 
-    async def post_form(
-        self, url: str, form: Mapping[str, str], *, timeout: float
-    ) -> HttpResponse: ...
+
+async def get(
+    http: Http, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
+) -> HttpResponse:
+    return await http.request("GET", url, headers=headers, timeout=timeout)
+
+
+async def post_form(
+    http: Http, url: str, form: Mapping[str, str], *, timeout: float
+) -> HttpResponse:
+    """A form POST: a CORS "simple" request, so the browser sends no preflight."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    return await http.request("POST", url, headers=headers, body=urlencode(form),
+                              timeout=timeout)
