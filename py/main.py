@@ -2,7 +2,8 @@
 
 The page's state lives in <body data-session="checking|authenticated|anonymous">;
 style.css shows and hides the seed's elements from it, so Python only sets that
-attribute and fills the profile in, as text.
+attribute and fills the profile in, as text. While the page is open a one-second
+tick keeps it true: renewal, expiry, and what other tabs did.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import traceback
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import js  # type: ignore[import-not-found]
@@ -21,16 +23,22 @@ from oidc_spa.browser import (
     TAB,
     BrowserHttp,
     WebCryptoVerifier,
+    WebLock,
     current_url,
     fetch_text,
     navigate,
     page_storage,
     replace_url,
 )
+from oidc_spa.errors import SessionEndedError
+from oidc_spa.session import SessionChange
+from oidc_spa.store import KEY_PREFIX
 from oidc_spa.urls import is_secure_url
 
 document = js.document
 PLACEHOLDER_AVATAR = "./avatar-placeholder.svg"
+TICK_SECONDS = 1.0
+BACKGROUND: set[asyncio.Future[None]] = set()
 UNEXPECTED = "Something went wrong on this page. Please reload it; details are in the console."
 STORAGE_WARNINGS = {
     TAB: "This browser would not let the page keep your session: it ends when you close "
@@ -42,6 +50,11 @@ NO_STORAGE_FOR_LOGIN = (
     "Signing in needs to remember the login while you are at the sign-in provider, and "
     "this browser blocks storage for this page. Allow site data for this site and try again."
 )
+CHANGE_MESSAGES: dict[SessionChange, str | None] = {
+    "expired": "Your session has expired. Please log in again.",
+    "signed_out": "You logged out in another tab.",
+    "signed_in": None,
+}
 
 
 def element(selector: str) -> Any:
@@ -69,12 +82,36 @@ def show_profile(profile: dict[str, Any]) -> None:
     element(".full-profile").textContent = json.dumps(profile, indent=2, ensure_ascii=False)
 
 
+def show_expiry(session: Session) -> None:
+    seconds = session.seconds_left
+    if seconds is None:
+        text = ""
+    elif session.renews_automatically:
+        text = f"Session renews automatically; this one expires in {_duration(seconds)}."
+    else:
+        text = f"Session expires in {_duration(seconds)}."
+    target = element(".session-expiry")
+    if target.textContent != text:
+        target.textContent = text
+
+
 def show_session(session: Session) -> None:
     if session.is_authenticated and session.user is not None:
         show_profile(session.user)
+        show_expiry(session)
         show_state("authenticated")
     else:
+        element(".api-result").textContent = ""
         show_state("anonymous")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def _first_text(profile: dict[str, Any], *names: str) -> str:
@@ -85,19 +122,25 @@ def _first_text(profile: dict[str, Any], *names: str) -> str:
     return ""
 
 
-def on_click(selector: str, handler: Any) -> None:
+def report(error: BaseException) -> None:
+    """An AuthError's own sentence, or a generic one; the details go to the console."""
+    if isinstance(error, AuthError):
+        js.console.warn(str(error))
+        show_message(error.user_message)
+    else:
+        js.console.error("".join(traceback.format_exception(error)))
+        show_message(UNEXPECTED)
+
+
+def on_click(selector: str, handler: Callable[[], Awaitable[None]]) -> None:
     """Run an async handler on click; the button is disabled while it runs."""
 
     async def guarded(button: Any) -> None:
         button.disabled = True
         try:
             await handler()
-        except AuthError as error:
-            js.console.warn(str(error))
-            show_message(error.user_message)
-        except Exception:
-            js.console.error(traceback.format_exc())
-            show_message(UNEXPECTED)
+        except Exception as error:
+            report(error)
         finally:
             button.disabled = False
 
@@ -107,31 +150,65 @@ def on_click(selector: str, handler: Any) -> None:
     )
 
 
+def apply_change(session: Session, change: SessionChange | None) -> None:
+    if change is None:
+        return
+    if change in CHANGE_MESSAGES:
+        show_message(CHANGE_MESSAGES[change])
+    show_session(session)
+
+
+async def keep_in_step(session: Session) -> None:
+    """Every second: renew ahead of expiry, end the session at expiry, follow other tabs."""
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        try:
+            apply_change(session, await session.tick())
+        except SessionEndedError as error:
+            report(error)
+            show_session(session)
+        except Exception as error:
+            report(error)
+        if session.is_authenticated:
+            show_expiry(session)
+
+
+def follow_other_tabs(session: Session) -> None:
+    """The storage event fires in every other tab of the origin at once."""
+
+    def on_storage(event: Any) -> None:
+        key = event.key
+        if key is None or str(key).startswith(f"{KEY_PREFIX}:{session.settings.client_id}:"):
+            apply_change(session, session.sync_from_storage())
+
+    js.window.addEventListener("storage", create_proxy(on_storage))
+
+
 async def main() -> None:
     storage = page_storage()
     try:
         settings = parse_settings(await fetch_text("auth_config.json"), current_url())
     except AuthError as error:
-        js.console.warn(str(error))
-        show_message(error.user_message)
+        report(error)
         element(".btn-login").disabled = True
         show_state("anonymous")
         return
     session = Session(
-        settings, storage=storage, http=BrowserHttp(), verifier=WebCryptoVerifier()
+        settings, storage=storage, http=BrowserHttp(), verifier=WebCryptoVerifier(),
+        lock=WebLock(),
     )
     try:
         result = await session.start(current_url())
     except AuthError as error:
-        js.console.warn(str(error))
         replace_url(Session.error_clean_url(current_url()))
-        show_message(error.user_message)
+        report(error)
     else:
         if result.clean_url:
             replace_url(result.clean_url)
         show_message(result.warning)
     if storage.level in STORAGE_WARNINGS and session.is_authenticated:
         show_message(STORAGE_WARNINGS[storage.level])
+    element(".api-area").hidden = settings.api_url is None
     show_session(session)
 
     async def login() -> None:
@@ -151,14 +228,33 @@ async def main() -> None:
         if provider_logout:
             navigate(provider_logout)
 
+    async def call_api() -> None:
+        assert settings.api_url is not None
+        output = element(".api-result")
+        output.textContent = "Calling…"
+        try:
+            response = await session.fetch(settings.api_url)
+        except Exception:
+            output.textContent = ""
+            raise
+        try:
+            body = json.dumps(json.loads(response.text), indent=2, ensure_ascii=False)
+        except ValueError:
+            body = response.text
+        output.textContent = f"HTTP {response.status}\n{body}"
+        show_session(session)  # a renewal or a logout may have happened on the way
+
     on_click(".btn-login", login)
     on_click(".btn-logout", logout)
+    on_click(".btn-call-api", call_api)
+    follow_other_tabs(session)
+    # Keep a reference: the event loop holds tasks only weakly.
+    BACKGROUND.add(asyncio.ensure_future(keep_in_step(session)))
 
 
 try:
     await main()  # noqa: F704 - PyScript runs this file with top-level await
-except Exception:
-    js.console.error(traceback.format_exc())
-    show_message(UNEXPECTED)
+except Exception as error:
+    report(error)
     if document.body.dataset.session == "checking":
         show_state("anonymous")

@@ -7,7 +7,8 @@ needs. Each source is there for a reason:
   'unsafe-eval': PyScript 0.7.31's hook code calls Function(...); without it the
   page throws an EvalError and Python never runs.
 - connect-src 'self' + the provider's origin: fetching the runtime, python.zip and
-  auth_config.json from the site, then discovery, JWKS, token and userinfo.
+  auth_config.json from the site, then discovery, JWKS, token and userinfo; plus the
+  origin of "apiUrl" when the settings name an API.
 - img-src 'self' https: + the provider's origin: avatars come from wherever the
   provider keeps them (Gravatar, a social network's CDN): unknowable at build time.
   Images cannot run code; plain http is allowed only for the provider itself
@@ -55,6 +56,8 @@ def content_security_policy(
     """The policy for these settings; without settings, connect-src allows any https origin."""
     extra = [origin_of(url) for url in extra_origins]
     provider = provider_origins(auth_config) if auth_config is not None else ["https:"]
+    if auth_config is not None and isinstance(auth_config.get("apiUrl"), str):
+        extra.append(origin_of(auth_config["apiUrl"]))  # the API the sample page calls
     connect = " ".join(dict.fromkeys(["'self'", *provider, *extra]))
     images = " ".join(dict.fromkeys(["'self'", "https:", *provider, *extra]))
     directives = {

@@ -6,13 +6,16 @@ adapter to a protocol the core defines, so the core stays testable on CPython.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import js  # type: ignore[import-not-found]  # Pyodide's bridge to the page
 from pyodide.ffi import JsException, create_once_callable, to_js  # type: ignore[import-not-found]
 
 from .errors import NetworkError
+from .lock import LocalLock
 from .store import FallbackStorage, MemoryStorage
 from .transport import HttpResponse
 
@@ -131,6 +134,40 @@ def page_storage() -> FallbackStorage:
     """localStorage; sessionStorage when that is full or blocked; memory as the last resort."""
     return FallbackStorage([WebStorage("localStorage"), WebStorage("sessionStorage"),
                             MemoryStorage()])
+
+
+class WebLock:
+    """A lock shared by every tab of this origin, through the Web Locks API.
+
+    navigator.locks.request() holds the lock until the promise its callback returns
+    settles; that promise is resolved when the `async with` block ends. Browsers
+    without Web Locks get a lock for this tab only.
+    """
+
+    def __init__(self) -> None:
+        self._fallback = LocalLock()
+
+    @asynccontextmanager
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        locks = getattr(js.navigator, "locks", None)
+        if locks is None:
+            async with self._fallback.hold(name):
+                yield
+            return
+        granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        release = js.Promise.withResolvers()
+
+        def on_granted(_lock: Any) -> Any:
+            granted.set_result(None)
+            return release.promise
+
+        finished = locks.request(name, create_once_callable(on_granted))
+        await granted
+        try:
+            yield
+        finally:
+            release.resolve()
+            await finished
 
 
 def current_url() -> str:
