@@ -62,7 +62,8 @@ def element(selector: str) -> Any:
 
 
 def show_state(state: str) -> None:
-    document.body.dataset.session = state
+    if document.body.dataset.session != state:  # no DOM write (no mutation) when unchanged
+        document.body.dataset.session = state
 
 
 def show_message(text: str | None) -> None:

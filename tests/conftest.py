@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from devtools.api_process import start_api
 from devtools.build import build_site
 from devtools.provider_process import ProviderProcess, start_provider
 from devtools.serve import serve_in_thread
@@ -46,6 +47,12 @@ def chromium_executable() -> str | None:
 class Site:
     url: str
     root: Path
+    api_url: str = ""
+
+    @property
+    def renewing_url(self) -> str:
+        """The same app asking for offline_access: it gets refresh tokens and renews."""
+        return self.url + "renewing/"
 
     @property
     def origin(self) -> str:
@@ -81,6 +88,9 @@ class Provider:
     def log(self) -> dict[str, Any]:
         return self.call("GET", "/_test/log")
 
+    def refresh_calls(self) -> list[dict[str, Any]]:
+        return [c for c in self.log()["token_calls"] if c["grant_type"] == "refresh_token"]
+
     def misbehave(self, mode: str | None, **options: float) -> None:
         self.call("POST", "/_test/misbehave", {"mode": mode, **options} if mode else {})
 
@@ -91,17 +101,24 @@ class Provider:
 
 @pytest.fixture(scope="session")
 def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
-    root = tmp_path_factory.mktemp("site") / "_site"
+    work = tmp_path_factory.mktemp("site")
+    root = work / "_site"
     root.mkdir()
     # The server starts first so its address can be registered at the provider.
     with serve_in_thread(root, BASE_PATH) as site_url, start_provider(
-        client_id=CLIENT_ID, redirect_uris=[site_url],
-        post_logout_redirect_uris=[site_url], test_controls=True,
-    ) as process:
+        client_id=CLIENT_ID, redirect_uris=[site_url, site_url + "renewing/"],
+        post_logout_redirect_uris=[site_url, site_url + "renewing/"], test_controls=True,
+    ) as process, start_api(
+        issuer=process.issuer, allowed_origin=site_url.split(BASE_PATH)[0]
+    ) as api:
+        api_url = api.url + "/api/private"
         # A short request timeout keeps the slow-provider tests quick.
-        build_site(root, {"issuer": process.issuer, "clientId": CLIENT_ID,
-                          "timeout": REQUEST_TIMEOUT})
-        yield Site(site_url, root), Provider(process)
+        config = {"issuer": process.issuer, "clientId": CLIENT_ID,
+                  "timeout": REQUEST_TIMEOUT, "apiUrl": api_url}
+        build_site(work / "renewing", {**config, "scope": "openid profile email offline_access"})
+        build_site(root, config)
+        shutil.move(work / "renewing", root / "renewing")
+        yield Site(site_url, root, api_url), Provider(process)
 
 
 @pytest.fixture(scope="session")

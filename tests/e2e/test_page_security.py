@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from helpers import log_in, open_app
 
@@ -13,7 +15,8 @@ def test_page_has_a_strict_content_security_policy(page, site, provider):
     policy = page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content")
     directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
     assert directives["default-src"] == "'self'"
-    assert directives["connect-src"] == f"'self' {provider.issuer}"
+    api_origin = "{0.scheme}://{0.netloc}".format(urlsplit(site.api_url))
+    assert directives["connect-src"] == f"'self' {provider.issuer} {api_origin}"
     assert directives["object-src"] == "'none'"
     assert "'unsafe-inline'" not in policy
 
