@@ -27,6 +27,9 @@ from devtools.serve import serve_in_thread
 
 CLIENT_ID = "e2e-spa"
 REQUEST_TIMEOUT = 4
+# The site's builds, as paths below its URL: the default (fast) one, one asking for
+# refresh tokens, and the plain (sources) build.
+VARIANTS = ("", "renewing/", "plain/")
 BASE_PATH = "/pyscript-login/"
 # Flags this machine's Chromium needs: no sandbox as root, no calls home on a closed network.
 CHROMIUM_ARGS = [
@@ -53,6 +56,11 @@ class Site:
     def renewing_url(self) -> str:
         """The same app asking for offline_access: it gets refresh tokens and renews."""
         return self.url + "renewing/"
+
+    @property
+    def plain_url(self) -> str:
+        """The same app built with --plain: stock Pyodide and Python sources."""
+        return self.url + "plain/"
 
     @property
     def origin(self) -> str:
@@ -106,8 +114,8 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
     root.mkdir()
     # The server starts first so its address can be registered at the provider.
     with serve_in_thread(root, BASE_PATH) as site_url, start_provider(
-        client_id=CLIENT_ID, redirect_uris=[site_url, site_url + "renewing/"],
-        post_logout_redirect_uris=[site_url, site_url + "renewing/"], test_controls=True,
+        client_id=CLIENT_ID, redirect_uris=[site_url + v for v in VARIANTS],
+        post_logout_redirect_uris=[site_url + v for v in VARIANTS], test_controls=True,
     ) as process, start_api(
         issuer=process.issuer, allowed_origin=site_url.split(BASE_PATH)[0]
     ) as api:
@@ -116,8 +124,10 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
         config = {"issuer": process.issuer, "clientId": CLIENT_ID,
                   "timeout": REQUEST_TIMEOUT, "apiUrl": api_url}
         build_site(work / "renewing", {**config, "scope": "openid profile email offline_access"})
+        build_site(work / "plain", config, plain=True)
         build_site(root, config)
-        shutil.move(work / "renewing", root / "renewing")
+        for variant in ("renewing", "plain"):
+            shutil.move(work / variant, root / variant)
         yield Site(site_url, root, api_url), Provider(process)
 
 

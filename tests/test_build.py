@@ -47,13 +47,16 @@ def make_project(root: Path) -> Path:
     (package / "inner" / "deep.py").write_text("X = 1\n")
     (package / "__pycache__").mkdir()
     (package / "__pycache__" / "junk.py").write_text("")
-    (root / "py" / "main.py").write_text("import oidc_spa\n")
+    (root / "py" / "main.py").write_text("import sample_page\n")
+    (root / "py" / "sample_page.py").write_text("import oidc_spa\n")
     shutil.copy(ROOT / "pyscript.toml", root / "pyscript.toml")
     shutil.copy(ROOT / "package.json", root / "package.json")
     return root
 
 
 def build_project(root: Path, out: Path, **kwargs: object) -> Path:
+    """The plain build unless asked: the fast one runs Pyodide in Node.js (seconds)."""
+    kwargs.setdefault("plain", True)
     kwargs.setdefault("node_modules", NODE_MODULES)
     kwargs.setdefault("wheel_cache", WHEEL_CACHE)
     return build_site(out, root=root, **kwargs)
@@ -119,6 +122,7 @@ def test_python_zip_holds_package_and_pyjwt(site: Path) -> None:
     assert "oidc_spa/__init__.py" in names
     assert "oidc_spa/inner/deep.py" in names
     assert "jwt/__init__.py" in names and "jwt/api_jwt.py" in names
+    assert "sample_page.py" in names
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     assert dates == {build.ZIP_DATE}
 
@@ -191,12 +195,33 @@ def test_refuses_to_clear_sources(project: Path, inside: str) -> None:
         build_project(project, project / inside)
 
 
-def test_real_pyscript_toml_is_minimal() -> None:
+def test_real_pyscript_toml_uses_the_fast_interpreter_and_no_plugins() -> None:
     config = tomllib.loads((ROOT / "pyscript.toml").read_text())
-    assert config == {
-        "interpreter": "./vendor/pyodide/pyodide.mjs",
-        "files": {"./python.zip": "./*"},
-    }
+    assert config["interpreter"] == "./vendor/pyodide/" + build.FAST_INTERPRETER
+    assert "files" not in config  # the fast build ships no sources to unpack
+    assert "!error" in config["plugins"]  # no Python traceback on the page
+
+
+def test_plain_build_unpacks_sources_with_stock_pyodide(site: Path) -> None:
+    config = tomllib.loads((site / "pyscript.toml").read_text())
+    assert config["interpreter"] == "./vendor/pyodide/pyodide.mjs"
+    assert config["files"] == {"./python.zip": "./*"}
+    assert (site / "vendor" / "pyodide" / "python_stdlib.zip").is_file()
+
+
+def test_fast_build_ships_precompiled_python_only(project: Path, tmp_path: Path) -> None:
+    site = build_project(project, tmp_path / "fast", plain=False)
+    pyodide = site / "vendor" / "pyodide"
+    assert not (site / "python.zip").exists()
+    assert not (pyodide / "python_stdlib.zip").exists()
+    assert "python_stdlib_bytecode.zip" in (pyodide / build.FAST_INTERPRETER).read_text()
+    with zipfile.ZipFile(pyodide / build.BYTECODE_ZIP) as archive:
+        names = set(archive.namelist())
+    assert {"oidc_spa/__init__.pyc", "oidc_spa/inner/deep.pyc", "jwt/__init__.pyc",
+            "sample_page.pyc", "pyscript/__init__.pyc", "encodings/utf_8.pyc",
+            "asyncio/__init__.pyc", "json/__init__.pyc"} <= names
+    assert not [name for name in names if name.endswith(".py")]
+    assert "xmlrpc/client.pyc" not in names  # trimmed: the page never imports it
 
 
 def test_real_index_html_uses_relative_urls() -> None:

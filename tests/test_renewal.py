@@ -150,6 +150,17 @@ def test_concurrent_renewal_in_two_tabs_uses_each_refresh_token_once(tabs, provi
     assert len(provider.refresh_uses) == len(set(provider.refresh_uses)) == 5
 
 
+def test_refused_renewal_in_one_tab_is_reported_as_ended_in_the_other(tabs, provider, clock):
+    first, second = tabs(2)
+    logged_in(first, provider)
+    second.sync_from_storage()
+    provider.revoke_all()
+    clock.now += TTL - 5
+    with pytest.raises(SessionEndedError):
+        run(first.tick())
+    assert run(second.tick()) == "ended"
+
+
 def test_logout_in_one_tab_shows_in_the_other(tabs, provider):
     first, second = tabs(2)
     logged_in(first, provider)

@@ -172,6 +172,8 @@ REFERENCE_MODULE = """import { loadPyodide } from "../vendor/pyodide/pyodide.mjs
 
 const pyodide = await loadPyodide({
   indexURL: new URL("../vendor/pyodide/", import.meta.url).href,
+  // The stock standard library (the app's build replaces it with bytecode).
+  stdLibURL: new URL("./python_stdlib.zip", import.meta.url).href,
 });
 await pyodide.loadPackage(new URL("./__WHEEL__", import.meta.url).href);
 pyodide.runPython("import jwt");
@@ -226,6 +228,7 @@ def write_reference_page(site: Path, wheel: Path) -> None:
     folder = site / "reference"
     folder.mkdir()
     shutil.copy2(wheel, folder / wheel.name)
+    shutil.copy2(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip", folder)
     (folder / "index.html").write_text(REFERENCE_HTML)
     (folder / "boot.mjs").write_text(REFERENCE_MODULE.replace("__WHEEL__", wheel.name))
 

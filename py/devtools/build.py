@@ -23,6 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devtools.bytecode import BytecodeError, compile_bytecode_zip
 from devtools.csp import PolicyError, content_security_policy, insert_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +42,33 @@ PYODIDE_FILES = (
     "pyodide-lock.json",
 )
 PYSCRIPT_ENTRY = ("core.js", "core.css")
+
+# The fast path: PyScript loads this module as its interpreter; it starts the vendored
+# Pyodide with the precompiled standard library (see devtools/bytecode.py).
+BYTECODE_ZIP = "python_stdlib_bytecode.zip"
+FAST_INTERPRETER = "pyodide-fast.mjs"
+FAST_INTERPRETER_SOURCE = f"""// Written by py/devtools/build.py: Pyodide, precompiled stdlib.
+export * from "./pyodide.mjs";
+import {{ loadPyodide as loadStockPyodide }} from "./pyodide.mjs";
+
+export async function loadPyodide(options = {{}}) {{
+  const stdLibURL = new URL("./{BYTECODE_ZIP}", import.meta.url).href;
+  const pyodide = await loadStockPyodide({{ ...options, stdLibURL }});
+  // The zip before the working directory on sys.path: PyScript writes its Python
+  // package there as sources, and the precompiled copy in the zip is the same.
+  pyodide.runPython("import sys\\nsys.path.remove('')\\nsys.path.append('')");
+  return pyodide;
+}}
+"""
+PLAIN_PYSCRIPT_TOML = """# Written by py/devtools/build.py --plain: stock Pyodide, Python sources.
+interpreter = "./vendor/pyodide/pyodide.mjs"
+plugins = ["!codemirror", "!deprecations-manager", "!donkey", "!error", "!py-editor",
+           "!py-game", "!py-terminal"]
+
+[files]
+# Unpacked into the interpreter's home folder, which is on sys.path.
+"./python.zip" = "./*"
+"""
 
 # Zip entries get this date so two builds of the same sources are byte-identical.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -165,8 +193,12 @@ def package_members(package: Path) -> dict[str, bytes]:
     }
 
 
-def write_python_zip(target: Path, package: Path, wheel: Path) -> None:
+def write_python_zip(target: Path, package: Path, wheel: Path, page_module: Path) -> None:
+    """The page's Python as sources: oidc_spa, PyJWT's jwt, and the sample page module."""
+    if not page_module.is_file():
+        raise BuildError(f"{page_module} not found")
     members = package_members(package) | wheel_members(wheel)
+    members[page_module.name] = page_module.read_bytes()
     with zipfile.ZipFile(target, "w") as archive:
         for name in sorted(members):
             add_entry(archive, name, members[name])
@@ -208,10 +240,35 @@ def write_policy(out: Path, auth_config: dict | None, extra_origins: Sequence[st
         raise BuildError(str(error)) from None
 
 
+def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
+    """Swap the sources for one precompiled zip that replaces Pyodide's standard library."""
+    pyodide = out / "vendor" / "pyodide"
+    try:
+        compile_bytecode_zip(
+            pyodide_dir=node_modules / "pyodide",
+            pyscript_python=node_modules / "@pyscript" / "core" / "src" / "stdlib" / "pyscript",
+            app_zip=out / "python.zip",
+            out=pyodide / BYTECODE_ZIP,
+            cache=cache,
+        )
+    except BytecodeError as error:
+        raise BuildError(str(error)) from None
+    (pyodide / FAST_INTERPRETER).write_text(FAST_INTERPRETER_SOURCE)
+    # Everything they held is in the bytecode zip now.
+    (out / "python.zip").unlink()
+    (pyodide / "python_stdlib.zip").unlink()
+
+
+def make_plain(out: Path) -> None:
+    """PyScript config for the plain path: stock Pyodide, sources unpacked from python.zip."""
+    (out / "pyscript.toml").write_text(PLAIN_PYSCRIPT_TOML)
+
+
 def build_site(
     out: Path,
     auth_config: dict | None = None,
     *,
+    plain: bool = False,
     extra_origins: Sequence[str] = (),
     root: Path = ROOT,
     node_modules: Path | None = None,
@@ -226,8 +283,13 @@ def build_site(
     wheel = pyjwt_wheel(wheel_cache or root / ".cache" / "wheels")
     clear_output(out, root)
     copy_site_sources(root, out)
-    write_python_zip(out / "python.zip", root / "py" / "oidc_spa", wheel)
+    write_python_zip(out / "python.zip", root / "py" / "oidc_spa", wheel,
+                     root / "py" / "sample_page.py")
     vendor_runtime(node_modules, out)
+    if plain:
+        make_plain(out)
+    else:
+        make_fast(out, root, node_modules, root / ".cache" / "bytecode")
     if auth_config is not None:
         # Deploy-time settings replace the placeholder that public/ may carry.
         text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
@@ -242,6 +304,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--auth-config", type=Path, help="JSON file written as auth_config.json")
     parser.add_argument("--node-modules", type=Path, help="where the npm runtime is installed")
     parser.add_argument(
+        "--plain", action="store_true",
+        help="ship Python sources and stock Pyodide (slower start; for comparison)",
+    )
+    parser.add_argument(
         "--extra-origin", action="append", default=[],
         help="another origin the page may fetch from (a provider whose endpoints live on "
         "hosts other than its issuer's); repeatable",
@@ -254,7 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(args.auth_config.read_text()) if args.auth_config else None
     try:
         out = build_site(
-            args.out, config, extra_origins=args.extra_origin, node_modules=args.node_modules
+            args.out, config, plain=args.plain, extra_origins=args.extra_origin,
+            node_modules=args.node_modules,
         )
     except BuildError as error:
         print(f"build: error: {error}", file=sys.stderr)

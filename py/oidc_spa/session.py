@@ -61,7 +61,8 @@ from .transport import Http, HttpResponse, get, post_form
 Clock = Callable[[], float]
 
 # What tick() or sync_from_storage() saw happen to the session.
-SessionChange = Literal["signed_in", "signed_out", "renewed", "expired"]
+SessionChange = Literal["signed_in", "signed_out", "renewed", "expired", "ended"]
+ENDED_MESSAGE = "Your session was ended by the sign-in provider. Please log in again."
 
 # After a renewal failed for a passing reason (offline, provider down), wait this
 # long (at most) before trying again.
@@ -217,7 +218,10 @@ class Session:
             self.current = None
             if had is None:
                 return None
-            return "expired" if self.clock() >= had.expires_at else "signed_out"
+            if self.clock() >= had.expires_at:
+                return "expired"
+            # Another tab's renewal was refused: say so here too, not "logged out".
+            return "ended" if self.store.ended_since(had.issued_at) else "signed_out"
         self.current = stored
         if had is None or _subject(had) != _subject(stored):
             return "signed_in"
@@ -327,13 +331,11 @@ class Session:
         except TokenError as error:
             if error.status is None or error.status >= 500:
                 raise  # passing trouble: the session stays until it expires
-            self._forget()
-            raise SessionEndedError(
-                "Your session was ended by the sign-in provider. Please log in again.",
-                detail=error.detail or str(error.error),
-            ) from None
+            self._forget(ended=True)
+            raise SessionEndedError(ENDED_MESSAGE, detail=error.detail or str(error.error)
+                                    ) from None
         except IdTokenError as error:
-            self._forget()
+            self._forget(ended=True)
             raise SessionEndedError(
                 "The sign-in provider sent a renewed session that failed its checks. "
                 "Please log in again.",
@@ -365,7 +367,10 @@ class Session:
         lifetime = ends - session.issued_at if session.issued_at else math.inf
         return ends - min(self.settings.renew_margin, max(lifetime / 3, 1.0))
 
-    def _forget(self) -> None:
+    def _forget(self, *, ended: bool = False) -> None:
+        """Remove the session; `ended` notes for other tabs that the provider ended it."""
+        if ended:
+            self.store.note_ended(self.clock())
         self.store.clear_session()
         self.current = None
 

@@ -158,6 +158,17 @@ class SessionStore:
     def clear_session(self) -> None:
         self.storage.removeItem(self.session_key)
 
+    def note_ended(self, now: float) -> None:
+        """Tell the app's other tabs why the session is about to disappear."""
+        self.storage.setItem(self.prefix + "ended_at", repr(now))
+
+    def ended_since(self, since: float) -> bool:
+        text = self.storage.getItem(self.prefix + "ended_at")
+        try:
+            return text is not None and float(text) >= since
+        except ValueError:
+            return False
+
     def save_transaction(self, transaction: LoginTransaction, now: float) -> None:
         """Remember a started login; logins left unfinished are dropped once expired."""
         pending = self._pending_logins(now)

@@ -1,0 +1,187 @@
+"""Precompiled Python for the fast start: one zip of bytecode that replaces Pyodide's
+standard library.
+
+Pyodide's npm python_stdlib.zip holds only .py sources, so every module imported
+at start-up is compiled on every page load, and that is most of Pyodide's start
+time. This module runs Pyodide itself in Node.js at build time (so the bytecode
+matches the browser's CPython 3.14 exactly) and writes a zip of .pyc files:
+- the standard library, trimmed to the top-level modules and packages that the
+  page imports (found by importing the page, oidc_spa, PyJWT and PyScript's own
+  Python package in Pyodide, plus what Pyodide imports to start and a few that
+  error paths import lazily);
+- oidc_spa, PyJWT and the page module, precompiled too.
+Sources are left out to keep the download small: tracebacks then show no source
+lines, but keep file names, line numbers and messages.
+
+The result is cached under .cache/bytecode/ by a hash of everything that goes in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+# Runs in Node.js: load the vendored Pyodide, hand it the inputs, run COMPILE_PY.
+NODE_SCRIPT = r"""
+import fs from "node:fs";
+const [pyodideDir, appZip, pyscriptDir, outPath, compilePy] = process.argv.slice(2);
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+pyodide.FS.mkdirTree("/build/pyscript");
+pyodide.FS.writeFile("/build/app.zip", fs.readFileSync(appZip));
+for (const name of fs.readdirSync(pyscriptDir)) {
+  if (name.endsWith(".py")) {
+    pyodide.FS.writeFile("/build/pyscript/" + name, fs.readFileSync(pyscriptDir + "/" + name));
+  }
+}
+pyodide.runPython(fs.readFileSync(compilePy, "utf8"));
+fs.writeFileSync(outPath, pyodide.FS.readFile("/build/out.zip"));
+"""
+
+# Runs inside Pyodide: import closure, trimming, compilation.
+COMPILE_PY = r'''
+import importlib
+import importlib.util
+import sys
+import zipfile
+from importlib._bootstrap_external import _code_to_hash_pyc
+
+STDLIB = "/lib/python314.zip"
+APP = "/build/app.zip"
+# Imported by Pyodide and PyScript while starting, or lazily on error paths.
+ALWAYS = {"encodings", "_pyodide", "pyodide", "traceback", "linecache", "tokenize", "token",
+          "codecs", "warnings", "importlib", "zipimport", "site", "sysconfig", "asyncio",
+          "json", "inspect", "html", "base64", "io", "ast", "dis", "weakref", "textwrap"}
+
+def top(name):
+    return name.split(".")[0]
+
+def closure():
+    """Top-level modules the page imports: found by importing it here and exercising it.
+
+    A static closure (modulefinder) drags in nearly the whole library through
+    rarely used branches; the page's real imports are a third of it. What only
+    runs in a browser (js.document) fails here after its imports are done, which
+    is all this needs.
+    """
+    sys.path[:0] = [APP, "/build"]
+    with zipfile.ZipFile(APP) as app:
+        roots = sorted({n[:-3].replace("/", ".").removesuffix(".__init__")
+                        for n in app.namelist() if n.endswith(".py")})
+    for root in roots + ["pyscript"] + [f"pyscript.{p}" for p in PYSCRIPT_MODULES]:
+        try:
+            importlib.import_module(root)
+        except Exception:
+            pass
+    exercise()
+    return {top(name) for name in sys.modules} | ALWAYS
+
+def exercise():
+    """Paths the page takes at run time that import more: JWT decoding, error reports."""
+    import traceback
+    import jwt
+    token = jwt.encode({"exp": 1, "aud": "a"}, "k" * 32, algorithm="HS256")
+    jwt.get_unverified_header(token)
+    jwt.decode(token, options={"verify_signature": False})
+    try:
+        raise ValueError("exercise")
+    except ValueError as error:
+        "".join(traceback.format_exception(error))
+
+def pyc(name, source):
+    code = compile(source, f"{STDLIB}/{name}", "exec", dont_inherit=True)
+    # Unchecked hash-based pyc: valid without the source, never re-validated.
+    return _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
+
+# Of the ~120 codecs only these (and any imported while tracing) are kept: a login page
+# needs UTF-8 and the few that Python itself falls back on.
+CODECS = {"__init__", "aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "idna",
+          "raw_unicode_escape", "unicode_escape", "punycode"}
+
+def wanted(name, keep):
+    parts = name.removesuffix(".py").split("/")
+    if parts[0] not in keep:
+        return False
+    if parts[0] == "encodings" and len(parts) == 2:
+        return parts[1] in CODECS or f"encodings.{parts[1]}" in sys.modules
+    return True
+
+def entries(path, keep):
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            name = info.filename
+            if info.is_dir() or (keep is not None and not wanted(name, keep)):
+                continue
+            yield name, z.read(name)
+
+def main():
+    keep = closure()
+    out = {}
+    for source, allowed in ((STDLIB, keep), (APP, None)):
+        for name, data in entries(source, allowed):
+            if name.endswith(".py"):
+                out[name[:-3] + ".pyc"] = pyc(name, data)
+            else:
+                out[name] = data
+    # PyScript's own package, which it otherwise writes out and compiles on every load.
+    for module in ["__init__", *PYSCRIPT_MODULES]:
+        name = f"pyscript/{module}.py"
+        with open(f"/build/{name}", "rb") as source:
+            out[name[:-3] + ".pyc"] = pyc(name, source.read())
+    with zipfile.ZipFile("/build/out.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name in sorted(out):
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, out[name])
+
+STARTUP = set(sys.modules)
+import os
+PYSCRIPT_MODULES = sorted(n[:-3] for n in os.listdir("/build/pyscript") if n != "__init__.py")
+main()
+'''
+
+
+class BytecodeError(Exception):
+    """Node.js or Pyodide failed to compile; the message carries their output."""
+
+
+def cache_key(*inputs: Path) -> str:
+    digest = hashlib.sha256(NODE_SCRIPT.encode() + COMPILE_PY.encode())
+    for path in inputs:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.name.encode() + file.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def compile_bytecode_zip(
+    *, pyodide_dir: Path, pyscript_python: Path, app_zip: Path, out: Path, cache: Path
+) -> Path:
+    """Write the bytecode zip to `out` (from the cache when the inputs are unchanged)."""
+    key = cache_key(pyodide_dir / "pyodide.asm.wasm", pyodide_dir / "python_stdlib.zip",
+                    pyscript_python, app_zip)
+    cached = cache / f"{key}.zip"
+    if not cached.is_file():
+        node = shutil.which("node")
+        if node is None:
+            raise BytecodeError("Node.js is needed to precompile Python (or build with --plain)")
+        cache.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as work:
+            script, compile_py = Path(work) / "compile.mjs", Path(work) / "compile.py"
+            script.write_text(NODE_SCRIPT)
+            compile_py.write_text(COMPILE_PY)
+            partial = Path(work) / "out.zip"
+            result = subprocess.run(
+                [node, str(script), str(pyodide_dir), str(app_zip), str(pyscript_python),
+                 str(partial), str(compile_py)],
+                capture_output=True, text=True, timeout=300,
+            )
+            if result.returncode != 0 or not partial.is_file():
+                raise BytecodeError(f"precompiling Python failed:\n{result.stderr[-3000:]}")
+            shutil.move(partial, cached)
+    shutil.copyfile(cached, out)
+    return out

@@ -1,0 +1,266 @@
+"""The sample page: the tutorial's elements, driven by the oidc_spa package.
+
+main.py (what PyScript runs) imports this module and awaits run().
+
+The page's state lives in <body data-session="checking|authenticated|anonymous">;
+style.css shows and hides the seed's elements from it, so Python only sets that
+attribute and fills the profile in, as text. While the page is open a one-second
+tick keeps it true: renewal, expiry, and what other tabs did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import js  # type: ignore[import-not-found]
+from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
+
+from oidc_spa import AuthError, Session, parse_settings
+from oidc_spa.browser import (
+    MEMORY,
+    TAB,
+    BrowserHttp,
+    WebCryptoVerifier,
+    WebLock,
+    current_url,
+    fetch_text,
+    navigate,
+    page_storage,
+    replace_url,
+)
+from oidc_spa.errors import SessionEndedError
+from oidc_spa.session import ENDED_MESSAGE, SessionChange
+from oidc_spa.store import KEY_PREFIX
+from oidc_spa.urls import is_secure_url
+
+document = js.document
+PLACEHOLDER_AVATAR = "./avatar-placeholder.svg"
+TICK_SECONDS = 1.0
+BACKGROUND: set[asyncio.Future[None]] = set()
+UNEXPECTED = "Something went wrong on this page. Please reload it; details are in the console."
+STORAGE_WARNINGS = {
+    TAB: "This browser would not let the page keep your session: it ends when you close "
+    "this tab.",
+    MEMORY: "This browser blocks storage for this page: your session ends when you reload "
+    "or leave it.",
+}
+NO_STORAGE_FOR_LOGIN = (
+    "Signing in needs to remember the login while you are at the sign-in provider, and "
+    "this browser blocks storage for this page. Allow site data for this site and try again."
+)
+CHANGE_MESSAGES: dict[SessionChange, str | None] = {
+    "expired": "Your session has expired. Please log in again.",
+    "signed_out": "You logged out in another tab.",
+    "ended": ENDED_MESSAGE,
+    "signed_in": None,
+}
+
+
+def element(selector: str) -> Any:
+    return document.querySelector(selector)
+
+
+def show_state(state: str) -> None:
+    if document.body.dataset.session != state:  # no DOM write (no mutation) when unchanged
+        document.body.dataset.session = state
+
+
+def show_message(text: str | None) -> None:
+    """The one place for errors and warnings; role=alert makes screen readers say it."""
+    alert = element("#auth-error")
+    alert.textContent = text or ""
+    alert.hidden = not text
+
+
+def show_profile(profile: dict[str, Any]) -> None:
+    picture = profile.get("picture")
+    # Only a web address may become the image source: never javascript: or data:.
+    avatar_ok = isinstance(picture, str) and is_secure_url(picture)
+    element(".avatar").src = picture if avatar_ok else PLACEHOLDER_AVATAR
+    element(".nickname").textContent = _first_text(profile, "nickname", "name", "email", "sub")
+    element(".email").textContent = _first_text(profile, "email")
+    element(".full-profile").textContent = json.dumps(profile, indent=2, ensure_ascii=False)
+
+
+def show_expiry(session: Session) -> None:
+    seconds = session.seconds_left
+    if seconds is None:
+        text = ""
+    elif session.renews_automatically:
+        text = f"Session renews automatically; this one expires in {_duration(seconds)}."
+    else:
+        text = f"Session expires in {_duration(seconds)}."
+    target = element(".session-expiry")
+    if target.textContent != text:
+        target.textContent = text
+
+
+def show_session(session: Session) -> None:
+    if session.is_authenticated and session.user is not None:
+        show_profile(session.user)
+        show_expiry(session)
+        show_state("authenticated")
+    else:
+        element(".api-result").textContent = ""
+        show_state("anonymous")
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _first_text(profile: dict[str, Any], *names: str) -> str:
+    for name in names:
+        value = profile.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def report(error: BaseException) -> None:
+    """An AuthError's own sentence, or a generic one; the details go to the console."""
+    if isinstance(error, AuthError):
+        js.console.warn(str(error))
+        show_message(error.user_message)
+    else:
+        js.console.error("".join(traceback.format_exception(error)))
+        show_message(UNEXPECTED)
+
+
+def on_click(selector: str, handler: Callable[[], Awaitable[None]]) -> None:
+    """Run an async handler on click; the button is disabled while it runs."""
+
+    async def guarded(button: Any) -> None:
+        button.disabled = True
+        try:
+            await handler()
+        except Exception as error:
+            report(error)
+        finally:
+            button.disabled = False
+
+    button = element(selector)
+    button.addEventListener(
+        "click", create_proxy(lambda _event: asyncio.ensure_future(guarded(button)))
+    )
+
+
+def apply_change(session: Session, change: SessionChange | None) -> None:
+    if change is None:
+        return
+    if change in CHANGE_MESSAGES:
+        show_message(CHANGE_MESSAGES[change])
+    show_session(session)
+
+
+async def keep_in_step(session: Session) -> None:
+    """Every second: renew ahead of expiry, end the session at expiry, follow other tabs."""
+    while True:
+        await asyncio.sleep(TICK_SECONDS)
+        try:
+            apply_change(session, await session.tick())
+        except SessionEndedError as error:
+            report(error)
+            show_session(session)
+        except Exception as error:
+            report(error)
+        if session.is_authenticated:
+            show_expiry(session)
+
+
+def follow_other_tabs(session: Session) -> None:
+    """The storage event fires in every other tab of the origin at once."""
+
+    def on_storage(event: Any) -> None:
+        key = event.key
+        if key is None or str(key).startswith(f"{KEY_PREFIX}:{session.settings.client_id}:"):
+            apply_change(session, session.sync_from_storage())
+
+    js.window.addEventListener("storage", create_proxy(on_storage))
+
+
+async def main() -> None:
+    storage = page_storage()
+    try:
+        settings = parse_settings(await fetch_text("auth_config.json"), current_url())
+    except AuthError as error:
+        report(error)
+        element(".btn-login").disabled = True
+        show_state("anonymous")
+        return
+    session = Session(
+        settings, storage=storage, http=BrowserHttp(), verifier=WebCryptoVerifier(),
+        lock=WebLock(),
+    )
+    try:
+        result = await session.start(current_url())
+    except AuthError as error:
+        replace_url(Session.error_clean_url(current_url()))
+        report(error)
+    else:
+        if result.clean_url:
+            replace_url(result.clean_url)
+        show_message(result.warning)
+    if storage.level in STORAGE_WARNINGS and session.is_authenticated:
+        show_message(STORAGE_WARNINGS[storage.level])
+    element(".api-area").hidden = settings.api_url is None
+    show_session(session)
+
+    async def login() -> None:
+        show_message(None)
+        url = await session.login_url(return_to=current_url())
+        if storage.level == MEMORY:  # the login would be forgotten on the way back
+            show_message(NO_STORAGE_FOR_LOGIN)
+            return
+        navigate(url)
+
+    async def logout() -> None:
+        show_message(None)
+        try:
+            provider_logout = await session.logout()
+        finally:
+            show_session(session)  # signed out here even if the provider is unreachable
+        if provider_logout:
+            navigate(provider_logout)
+
+    async def call_api() -> None:
+        assert settings.api_url is not None
+        output = element(".api-result")
+        output.textContent = "Calling…"
+        try:
+            response = await session.fetch(settings.api_url)
+        except Exception:
+            output.textContent = ""
+            raise
+        try:
+            body = json.dumps(json.loads(response.text), indent=2, ensure_ascii=False)
+        except ValueError:
+            body = response.text
+        output.textContent = f"HTTP {response.status}\n{body}"
+        show_session(session)  # a renewal or a logout may have happened on the way
+
+    on_click(".btn-login", login)
+    on_click(".btn-logout", logout)
+    on_click(".btn-call-api", call_api)
+    follow_other_tabs(session)
+    # Keep a reference: the event loop holds tasks only weakly.
+    BACKGROUND.add(asyncio.ensure_future(keep_in_step(session)))
+
+
+async def run() -> None:
+    """The page's entry point: never lets an exception reach PyScript's error banner."""
+    try:
+        await main()
+    except Exception as error:
+        report(error)
+        if document.body.dataset.session == "checking":
+            show_state("anonymous")

@@ -1,0 +1,57 @@
+"""The fast build (precompiled Python) and the plain build (sources, stock Pyodide) are
+the same page: the same states, profile, reload and logout."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import log_in, open_app, stored_items, wait_for_state
+
+pytestmark = pytest.mark.e2e
+
+
+def walk_through(page, url: str) -> dict:
+    """Log in, reload, log out: what the page showed at each step."""
+    seen = {}
+    open_app(page, url)
+    seen["anonymous buttons"] = (page.is_visible(".btn-login"), page.is_visible(".btn-logout"))
+    log_in(page, "alice", "alice-demo")
+    seen["profile"] = page.text_content(".full-profile")
+    seen["nickname"] = page.text_content(".nickname")
+    page.reload()
+    wait_for_state(page, "authenticated")
+    seen["after reload"] = page.text_content(".nickname")
+    page.click(".btn-logout")
+    page.wait_for_url(url)
+    wait_for_state(page, "anonymous")
+    seen["stored after logout"] = [k for k in stored_items(page) if k.startswith("oidc_spa:")]
+    return seen
+
+
+def test_fast_and_plain_builds_behave_the_same(page, site, browser_context):
+    fast = walk_through(page, site.url)
+    browser_context.clear_cookies()
+    other = browser_context.new_page()
+    plain = walk_through(other, site.plain_url)
+    other.close()
+    assert fast == plain
+    assert fast["nickname"] == "ali" and fast["stored after logout"] == []
+
+
+def test_fast_build_ships_bytecode_and_no_sources(page, site):
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_app(page, site.url)
+    assert any(url.endswith("python_stdlib_bytecode.zip") for url in requests)
+    assert not any(url.endswith(("python.zip", "python_stdlib.zip")) for url in requests)
+
+
+def test_two_loads_never_make_the_same_login_secrets(page, site):
+    """state, nonce and the PKCE verifier come fresh from the browser's random source."""
+    seen = set()
+    for _ in range(2):
+        open_app(page, site.url)
+        page.click(".btn-login")
+        page.wait_for_selector("#username")
+        query = dict(p.split("=", 1) for p in page.url.split("?", 1)[1].split("&"))
+        seen.add((query["state"], query["nonce"], query["code_challenge"]))
+    assert len(seen) == 2
