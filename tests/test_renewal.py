@@ -214,3 +214,53 @@ def test_fetch_without_a_session_says_so(tabs):
     run(session.start(PAGE_URL))
     with pytest.raises(NotAuthenticatedError, match="log in"):
         run(session.fetch(API))
+
+
+class LaggingView(MemoryStorage):
+    """One tab's view of shared storage that sees the session record late, as a browser
+    can pass localStorage writes between tabs later than a lock handover."""
+
+    def __init__(self, shared: MemoryStorage) -> None:
+        super().__init__()
+        self.shared = shared
+        self.frozen: dict[str, str | None] = {}
+
+    def freeze(self, key: str) -> None:
+        self.frozen[key] = self.shared.getItem(key)
+
+    def getItem(self, key: str) -> str | None:
+        return self.frozen[key] if key in self.frozen else self.shared.getItem(key)
+
+    def setItem(self, key: str, value: str) -> None:
+        self.shared.setItem(key, value)
+
+    def removeItem(self, key: str) -> None:
+        self.shared.removeItem(key)
+
+
+def test_a_renewal_not_yet_visible_in_this_tab_is_awaited_not_repeated(provider, clock):
+    shared, lock = MemoryStorage(), LocalLock()
+    raw = json.dumps({"issuer": ISSUER, "clientId": CLIENT_ID,
+                      "scope": "openid profile email offline_access"})
+    view = LaggingView(shared)
+
+    def tab(storage) -> Session:
+        return Session(parse_settings(raw, PAGE_URL), storage=storage, http=provider.http,
+                       verifier=PyJwtVerifier(), clock=clock, lock=lock)
+
+    first, second = tab(shared), tab(view)
+    logged_in(first, provider)
+    second.sync_from_storage()
+    view.freeze(first.store.session_key)  # the second tab will not see the renewal yet
+    clock.now += TTL - 5
+
+    async def renew_then_catch_up() -> bool:
+        assert await first.renew()
+        waiting = asyncio.ensure_future(second.renew())
+        await asyncio.sleep(0.2)
+        view.frozen.clear()  # the write arrives
+        return await waiting
+
+    assert run(renew_then_catch_up()) is True
+    assert second.current == first.current
+    assert len(provider.refresh_uses) == len(set(provider.refresh_uses)) == 1

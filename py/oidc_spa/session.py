@@ -14,6 +14,7 @@ the whole flow runs on CPython in tests; `browser.py` supplies the real ones.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -35,6 +36,7 @@ from .errors import (
     AuthError,
     DiscoveryError,
     IdTokenError,
+    NetworkError,
     NotAuthenticatedError,
     SessionEndedError,
     TokenError,
@@ -67,6 +69,9 @@ ENDED_MESSAGE = "Your session was ended by the sign-in provider. Please log in a
 # After a renewal failed for a passing reason (offline, provider down), wait this
 # long (at most) before trying again.
 RENEW_RETRY_SECONDS = 5.0
+# How long to wait for another tab's renewal to become visible in storage.
+SETTLE_SECONDS = 3.0
+SETTLE_POLL_SECONDS = 0.05
 
 # Claims about the token itself rather than the user: left out of a profile
 # built from the ID token.
@@ -255,7 +260,7 @@ class Session:
         and a renewal another tab has just made is adopted instead of repeated.
         """
         async with self.lock.hold(self.store.prefix + "renew"):
-            latest = self.store.load_session()
+            latest = await self._settled_session()
             if latest is None or not self._is_alive(latest):
                 self.sync_from_storage()
                 return False
@@ -264,8 +269,38 @@ class Session:
                 return True
             if not self._can_renew(latest) or not (force or self.clock() >= self._renew_at(latest)):
                 return False
-            self.current = await self._refresh(latest)
+            self.store.note_refresh_spent(latest.refresh_token or "")
+            try:
+                self.current = await self._refresh(latest)
+            except SessionEndedError:
+                raise
+            except AuthError:
+                # Our own attempt failed: no other tab should wait for its result.
+                self.store.clear_refresh_spent()
+                raise
             return True
+
+    async def _settled_session(self) -> StoredSession | None:
+        """The stored session, once any renewal another tab made has reached this tab.
+
+        If the stored refresh token is marked as already presented, the session that
+        replaced it is still on its way from the other tab's write: wait for it
+        (briefly; a renewal that never lands is retried by a later tick).
+        """
+        waited = 0.0
+        while True:
+            latest = self.store.load_session()
+            spent = latest is not None and latest.refresh_token is not None and (
+                self.store.is_refresh_spent(latest.refresh_token))
+            if not spent:
+                return latest
+            if waited >= SETTLE_SECONDS:
+                raise NetworkError(
+                    "The session is being renewed in another tab; trying again shortly.",
+                    detail="renewed session not visible yet",
+                )
+            await asyncio.sleep(SETTLE_POLL_SECONDS)
+            waited += SETTLE_POLL_SECONDS
 
     async def fetch(
         self,

@@ -8,6 +8,7 @@ setItem, so a page never finds half a session.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field, replace
@@ -158,6 +159,21 @@ class SessionStore:
     def clear_session(self) -> None:
         self.storage.removeItem(self.session_key)
 
+    def note_refresh_spent(self, refresh_token: str) -> None:
+        """Mark a refresh token as presented, before the request goes out.
+
+        Browsers pass localStorage writes to other tabs asynchronously: a tab that takes
+        the renewal lock right after another tab renewed can still read the old session.
+        This marker, written long before the renewal ends, tells it to wait instead.
+        """
+        self.storage.setItem(self.prefix + "spent_refresh", _fingerprint(refresh_token))
+
+    def clear_refresh_spent(self) -> None:
+        self.storage.removeItem(self.prefix + "spent_refresh")
+
+    def is_refresh_spent(self, refresh_token: str) -> bool:
+        return self.storage.getItem(self.prefix + "spent_refresh") == _fingerprint(refresh_token)
+
     def note_ended(self, now: float) -> None:
         """Tell the app's other tabs why the session is about to disappear."""
         self.storage.setItem(self.prefix + "ended_at", repr(now))
@@ -212,6 +228,11 @@ class SessionStore:
             self.storage.setItem(self._pending_key, json.dumps(data))
         else:
             self.storage.removeItem(self._pending_key)
+
+
+def _fingerprint(secret: str) -> str:
+    """Enough of a hash to recognise a token, useless to anyone who reads it."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
 def _finite(value: object) -> bool:
