@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import signal
 import sys
 import threading
 import traceback
@@ -40,8 +39,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+if __package__ in (None, ""):  # run as a script: make `devtools` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from devtools.lifecycle import serve_until_signalled
 
 PROVIDER_TIMEOUT = 5.0  # seconds per call to the provider: the page is waiting
 MAX_BODY = 64 * 1024
@@ -363,18 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     server = ApiServer((args.host, args.port), ApiHandler)
     server.api = Api(args.issuer, args.allowed_origin)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="api",
-                              daemon=True)
-    thread.start()
-    print(f"api ready at http://{args.host}:{server.server_address[1]}", flush=True)
-    while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
+    return serve_until_signalled(
+        server, f"api ready at http://{args.host}:{server.server_address[1]}"
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import html
 import json
 import re
 import secrets
-import signal
 import sys
 import threading
 import time
@@ -35,12 +34,18 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+if __package__ in (None, ""):  # run as a script: make `devtools` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from devtools.lifecycle import serve_until_signalled
 
 CODE_TTL = 60
 PENDING_LOGIN_TTL = 600
@@ -1328,18 +1333,7 @@ def main(argv: list[str] | None = None) -> int:
     server = ProviderServer((config.host, config.port), ProviderHandler)
     issuer = f"http://{config.host}:{server.server_address[1]}"
     server.provider = Provider(config, issuer)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    thread = threading.Thread(target=server.serve_forever, args=(0.1,), name="provider",
-                              daemon=True)
-    thread.start()
-    print(f"provider ready at {issuer}", flush=True)
-    while not stop.wait(0.5):  # a timed wait keeps the main thread responsive to signals
-        pass
-    server.shutdown()
-    server.server_close()
-    return 0
+    return serve_until_signalled(server, f"provider ready at {issuer}")
 
 
 if __name__ == "__main__":
