@@ -29,6 +29,16 @@ CLIENT_ID = "spa-client"
 PAGE_URL = "https://app.example.test/repo/"
 
 
+class FakeClock:
+    """A clock the tests move by hand: `clock.now += 60`."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class PyJwtVerifier:
     """SignatureVerifier for CPython: PyJWT's algorithms (with cryptography)."""
 

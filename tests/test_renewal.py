@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 from async_runner import run
-from inprocess_provider import CLIENT_ID, ISSUER, PAGE_URL, InProcessProvider, PyJwtVerifier
+from inprocess_provider import (
+    CLIENT_ID,
+    ISSUER,
+    PAGE_URL,
+    FakeClock,
+    InProcessProvider,
+    PyJwtVerifier,
+)
 
 from oidc_spa import MemoryStorage, NotAuthenticatedError, Session, parse_settings
 from oidc_spa.errors import SessionEndedError
@@ -22,21 +29,13 @@ TTL = 60
 API = f"{ISSUER}/api"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def provider(clock: Clock) -> InProcessProvider:
+def provider(clock: FakeClock) -> InProcessProvider:
     return InProcessProvider(clock=clock, id_token_ttl=TTL)
 
 

@@ -13,6 +13,7 @@ from inprocess_provider import (
     CLIENT_ID,
     ISSUER,
     PAGE_URL,
+    FakeClock,
     InProcessProvider,
     PyJwtVerifier,
     SigningKey,
@@ -32,21 +33,13 @@ from oidc_spa import (
 from oidc_spa.transport import HttpResponse
 
 
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def provider(clock: Clock) -> InProcessProvider:
+def provider(clock: FakeClock) -> InProcessProvider:
     return InProcessProvider(clock=clock)
 
 
@@ -57,7 +50,7 @@ def storage() -> MemoryStorage:
 
 @pytest.fixture
 def new_session(
-    provider: InProcessProvider, storage: MemoryStorage, clock: Clock
+    provider: InProcessProvider, storage: MemoryStorage, clock: FakeClock
 ) -> Callable[..., Session]:
     """A fresh Session on the same storage: what a page reload gives."""
 
