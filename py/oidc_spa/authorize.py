@@ -7,8 +7,8 @@ against the login this app started itself.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .config import ProviderMetadata, Settings
@@ -48,16 +48,17 @@ class LoginTransaction:
             created_at=now,
         )
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
 
     @classmethod
-    def from_json(cls, text: str) -> LoginTransaction | None:
-        """The stored transaction, or None when the stored text is not one."""
+    def from_data(cls, data: object) -> LoginTransaction | None:
+        """The stored transaction, or None when the stored value is not one."""
+        if not isinstance(data, dict):
+            return None
         try:
-            data = json.loads(text)
             transaction = cls(**data)
-        except (ValueError, TypeError):
+        except TypeError:
             return None
         fields = (transaction.state, transaction.nonce, transaction.code_verifier,
                   transaction.redirect_uri, transaction.return_to)

@@ -48,10 +48,11 @@ from .tokens import (
     ALLOWED_ALGORITHMS,
     SignatureVerifier,
     TokenResponse,
+    audiences_of,
     check_access_token_hash,
     check_header,
     check_id_token_claims,
-    expiry_of,
+    expiry_in,
     json_object,
     parse_jwt,
     parse_token_response,
@@ -269,7 +270,8 @@ class Session:
                 return True
             if not self._can_renew(latest) or not (force or self.clock() >= self._renew_at(latest)):
                 return False
-            self.store.note_refresh_spent(latest.refresh_token or "")
+            assert latest.refresh_token is not None  # _can_renew checked it
+            self.store.note_refresh_spent(latest.refresh_token)
             try:
                 self.current = await self._refresh(latest)
             except SessionEndedError:
@@ -551,17 +553,16 @@ class Session:
         this app's (iss, aud), so a record copied from another app is not taken.
         """
         try:
-            exp = expiry_of(stored.id_token)
             claims = parse_jwt(stored.id_token).claims
+            exp = expiry_in(claims)
         except IdTokenError:
             return False
-        audience = claims.get("aud")
-        audiences = [audience] if isinstance(audience, str) else audience
+        audiences = audiences_of(claims)
         return (
             exp == stored.expires_at
             and self.clock() < exp
             and claims.get("iss") == self.settings.issuer
-            and isinstance(audiences, list)
+            and audiences is not None
             and self.settings.client_id in audiences
         )
 

@@ -215,7 +215,7 @@ class SessionStore:
             raw = {}
         pending = {}
         for state, item in raw.items():
-            transaction = LoginTransaction.from_json(json.dumps(item))
+            transaction = LoginTransaction.from_data(item)
             if transaction is None or transaction.state != state:
                 continue
             if now is None or not transaction.is_expired(now):
@@ -224,7 +224,7 @@ class SessionStore:
 
     def _write_pending(self, pending: dict[str, LoginTransaction]) -> None:
         if pending:
-            data = {state: json.loads(t.to_json()) for state, t in pending.items()}
+            data = {state: t.to_data() for state, t in pending.items()}
             self.storage.setItem(self._pending_key, json.dumps(data))
         else:
             self.storage.removeItem(self._pending_key)

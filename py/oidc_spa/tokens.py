@@ -127,10 +127,22 @@ def parse_jwt(token: str) -> ParsedJwt:
 
 def expiry_of(token: str) -> float:
     """The `exp` of a stored ID token, read with PyJWT; IdTokenError when there is none."""
-    exp = parse_jwt(token).claims.get("exp")
+    return expiry_in(parse_jwt(token).claims)
+
+
+def expiry_in(claims: Mapping[str, Any]) -> float:
+    exp = claims.get("exp")
     if not _is_number(exp):
         raise IdTokenError("The stored ID token has no valid expiry time.")
     return float(exp)
+
+
+def audiences_of(claims: Mapping[str, Any]) -> list[Any] | None:
+    """`aud` as a list (a single string is one audience); None when it is neither."""
+    audience = claims.get("aud")
+    if isinstance(audience, str):
+        return [audience]
+    return audience if isinstance(audience, list) else None
 
 
 def select_key(
@@ -195,11 +207,10 @@ def check_id_token_claims(
             "The ID token was issued by a different provider than this app uses.",
             detail=f"iss={claims.get('iss')!r}",
         )
-    audience = claims.get("aud")
-    audiences = [audience] if isinstance(audience, str) else audience
-    if not isinstance(audiences, list) or client_id not in audiences:
+    audiences = audiences_of(claims)
+    if audiences is None or client_id not in audiences:
         raise IdTokenError(
-            "The ID token was issued to a different app.", detail=f"aud={audience!r}"
+            "The ID token was issued to a different app.", detail=f"aud={claims.get('aud')!r}"
         )
     azp = claims.get("azp")
     if (len(audiences) > 1 or azp is not None) and azp != client_id:
