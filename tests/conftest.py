@@ -156,9 +156,32 @@ def browser_context() -> Iterator[Any]:
     shutil.rmtree(profile, ignore_errors=True)
 
 
+# Pyodide's full standard library on the fast builds: only stdlib_fallback fetches it,
+# for a module the trimmed one left out. The sample page must never need it.
+FULL_STDLIB = "/vendor/pyodide/python_stdlib.zip"
+
+
+@pytest.fixture(scope="session")
+def full_stdlib_fetches(browser_context: Any) -> list[str]:
+    """URLs of the fast builds' full standard library requested in any tab, in order."""
+    fetches: list[str] = []
+
+    def note(request: Any) -> None:
+        if request.url.endswith(FULL_STDLIB) and "/plain/" not in request.url:
+            fetches.append(request.url)
+
+    browser_context.on("request", note)
+    return fetches
+
+
 @pytest.fixture
-def page(browser_context: Any, site: Site, provider: Provider) -> Iterator[Any]:
-    """A new tab with no session: this app's storage and the provider's cookies cleared."""
+def page(browser_context: Any, site: Site, provider: Provider,
+         full_stdlib_fetches: list[str], request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab with no session: this app's storage and the provider's cookies cleared.
+
+    Afterwards, fails the test if the page fell back on the full standard library
+    (a module the fast build's trim left out) unless it is marked `full_stdlib`."""
+    fetched_before = len(full_stdlib_fetches)
     browser_context.clear_cookies()
     tab = browser_context.new_page()
     cdp = browser_context.new_cdp_session(tab)
@@ -168,3 +191,7 @@ def page(browser_context: Any, site: Site, provider: Provider) -> Iterator[Any]:
     cdp.detach()
     yield tab
     tab.close()
+    if request.node.get_closest_marker("full_stdlib") is None:
+        assert full_stdlib_fetches[fetched_before:] == [], (
+            "the page imported a module the fast build left out; the console names it "
+            "(stdlib_fallback: ...): add it to ALWAYS in py/devtools/bytecode.py")

@@ -213,15 +213,33 @@ def test_fast_build_ships_precompiled_python_only(project: Path, tmp_path: Path)
     site = build_project(project, tmp_path / "fast", plain=False)
     pyodide = site / "vendor" / "pyodide"
     assert not (site / "python.zip").exists()
-    assert not (pyodide / "python_stdlib.zip").exists()
-    assert "python_stdlib_bytecode.zip" in (pyodide / build.FAST_INTERPRETER).read_text()
+    # Kept for stdlib_fallback, which fetches it only for a module the trim left out.
+    assert (pyodide / "python_stdlib.zip").is_file()
+    interpreter = (pyodide / build.FAST_INTERPRETER).read_text()
+    assert "python_stdlib_bytecode.zip" in interpreter and "stdlib_fallback" in interpreter
     with zipfile.ZipFile(pyodide / build.BYTECODE_ZIP) as archive:
         names = set(archive.namelist())
+        left_out = set(archive.read("stdlib_left_out.txt").decode().split())
     assert {"oidc_spa/__init__.pyc", "oidc_spa/inner/deep.pyc", "jwt/__init__.pyc",
             "sample_page.pyc", "pyscript/__init__.pyc", "encodings/utf_8.pyc",
-            "asyncio/__init__.pyc", "json/__init__.pyc"} <= names
+            "asyncio/__init__.pyc", "json/__init__.pyc", "stdlib_fallback.pyc"} <= names
     assert not [name for name in names if name.endswith(".py")]
-    assert "xmlrpc/client.pyc" not in names  # trimmed: the page never imports it
+    # Trimmed by module: the page imports neither, and the fallback answers for both.
+    assert "xmlrpc/client.pyc" not in names and "xmlrpc.client" in left_out
+    assert "http/server.pyc" not in names and "http.server" in left_out
+    # Frozen into the interpreter: never read from the zip.
+    assert "os.pyc" not in names and "importlib/_bootstrap.pyc" not in names
+    assert not left_out & {name.removesuffix(".pyc").replace("/", ".")
+                           .removesuffix(".__init__") for name in names}
+
+
+def test_fast_build_bytecode_has_no_docstrings(project: Path, tmp_path: Path) -> None:
+    site = build_project(project, tmp_path / "fast", plain=False)
+    with zipfile.ZipFile(site / "vendor" / "pyodide" / build.BYTECODE_ZIP) as archive:
+        pyc = archive.read("json/__init__.pyc")
+    # Marshalled strings are stored as their bytes: names stay, the docstring is gone.
+    assert b"JSONDecodeError" in pyc
+    assert b"JSON (JavaScript Object Notation)" not in pyc
 
 
 def test_real_index_html_uses_relative_urls() -> None:

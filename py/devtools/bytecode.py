@@ -5,13 +5,16 @@ Pyodide's npm python_stdlib.zip holds only .py sources, so every module imported
 at start-up is compiled on every page load, and that is most of Pyodide's start
 time. This module runs Pyodide itself in Node.js at build time (so the bytecode
 matches the browser's CPython 3.14 exactly) and writes a zip of .pyc files:
-- the standard library, trimmed to the top-level modules and packages that the
-  page imports (found by importing the page, oidc_spa, PyJWT and PyScript's own
-  Python package in Pyodide, plus what Pyodide imports to start and a few that
-  error paths import lazily);
-- oidc_spa, PyJWT and the page module, precompiled too.
-Sources are left out to keep the download small: tracebacks then show no source
-lines, but keep file names, line numbers and messages.
+- the standard library, trimmed to the modules that the page imports (found by
+  importing the page, oidc_spa, PyJWT and PyScript's own Python package in
+  Pyodide, plus what Pyodide imports to start and a few that error paths import
+  lazily), leaving out those frozen into the interpreter;
+- oidc_spa, PyJWT, PyScript's package and the page module, precompiled too;
+- stdlib_fallback, which imports any left-out module from Pyodide's full
+  standard library (kept on the site, fetched only then), and the list of
+  left-out names it answers for.
+Sources and docstrings are left out to keep the download small: tracebacks then
+show no source lines, but keep file names, line numbers and messages.
 
 The result is cached under .cache/bytecode/ by a hash of everything that goes in.
 """
@@ -27,11 +30,13 @@ from pathlib import Path
 # Runs in Node.js: load the vendored Pyodide, hand it the inputs, run COMPILE_PY.
 NODE_SCRIPT = r"""
 import fs from "node:fs";
-const [pyodideDir, appZip, pyscriptDir, outPath, compilePy] = process.argv.slice(2);
+const [pyodideDir, appZip, pyscriptDir, fallbackPy, outPath, compilePy] =
+  process.argv.slice(2);
 const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
 const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
 pyodide.FS.mkdirTree("/build/pyscript");
 pyodide.FS.writeFile("/build/app.zip", fs.readFileSync(appZip));
+pyodide.FS.writeFile("/build/stdlib_fallback.py", fs.readFileSync(fallbackPy));
 for (const name of fs.readdirSync(pyscriptDir)) {
   if (name.endsWith(".py")) {
     pyodide.FS.writeFile("/build/pyscript/" + name, fs.readFileSync(pyscriptDir + "/" + name));
@@ -43,41 +48,63 @@ fs.writeFileSync(outPath, pyodide.FS.readFile("/build/out.zip"));
 
 # Runs inside Pyodide: import closure, trimming, compilation.
 COMPILE_PY = r'''
+import _imp
 import importlib
 import importlib.util
 import sys
 import zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 
+sys.path.insert(0, "/build")
+from stdlib_fallback import without_docstrings
+
 STDLIB = "/lib/python314.zip"
 APP = "/build/app.zip"
-# Imported by Pyodide and PyScript while starting, or lazily on error paths.
-ALWAYS = {"encodings", "_pyodide", "pyodide", "traceback", "linecache", "tokenize", "token",
-          "codecs", "warnings", "importlib", "zipimport", "site", "sysconfig", "asyncio",
-          "json", "inspect", "html", "base64", "io", "ast", "dis", "weakref", "textwrap"}
+# Imported by Pyodide and PyScript in the page but not here (no DOM), or lazily on
+# error paths; whatever is still missed is fetched by stdlib_fallback, at a cost the
+# e2e suite would notice.
+ALWAYS = {"_pyodide", "_pyodide._base", "_pyodide._core_docs", "_pyodide._importhook",
+          "_pyodide.docstring", "_pyodide.jsbind", "pyodide", "pyodide.code", "pyodide.ffi",
+          "pyodide.webloop", "pyodide._package_loader", "pyodide._state", "pyodide.common",
+          "pyodide.http", "pyodide.http._exceptions", "pyodide.http._pyfetch",
+          "pyodide.http.pyxhr", "pyodide.ffi.wrappers",
+          "traceback", "linecache", "tokenize", "token", "warnings", "_py_warnings",
+          "json", "json.decoder", "json.encoder", "json.scanner", "inspect", "dis",
+          "html", "base64", "ast", "weakref", "textwrap", "_colorize", "contextvars",
+          "asyncio.exceptions", "asyncio.timeouts"}
+# Of the ~120 codecs only these (and any imported while tracing) are kept: a login page
+# needs UTF-8 and the few that Python itself falls back on.
+CODECS = {"aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "idna",
+          "raw_unicode_escape", "unicode_escape", "punycode"}
+# Frozen into the interpreter, so never read from the zip.
+FROZEN_ALIASES = {"importlib._bootstrap", "importlib._bootstrap_external"}
+FALLBACK = "stdlib_fallback"
+LEFT_OUT_LIST = "stdlib_left_out.txt"
 
-def top(name):
-    return name.split(".")[0]
+def module_of(path):
+    # "email/mime/__init__.py" -> "email.mime"; "os.py" -> "os"
+    return path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
 
 def closure():
-    """Top-level modules the page imports: found by importing it here and exercising it.
+    """Modules the page imports: found by importing it here and exercising it.
 
     A static closure (modulefinder) drags in nearly the whole library through
-    rarely used branches; the page's real imports are a third of it. What only
+    rarely used branches; the page's real imports are a fraction of it. What only
     runs in a browser (js.document) fails here after its imports are done, which
     is all this needs.
     """
     sys.path[:0] = [APP, "/build"]
     with zipfile.ZipFile(APP) as app:
-        roots = sorted({n[:-3].replace("/", ".").removesuffix(".__init__")
-                        for n in app.namelist() if n.endswith(".py")})
+        roots = sorted({module_of(n) for n in app.namelist() if n.endswith(".py")})
     for root in roots + ["pyscript"] + [f"pyscript.{p}" for p in PYSCRIPT_MODULES]:
         try:
             importlib.import_module(root)
         except Exception:
             pass
     exercise()
-    return {top(name) for name in sys.modules} | ALWAYS
+    for name in sorted(ALWAYS) + [f"encodings.{codec}" for codec in CODECS]:
+        importlib.import_module(name)  # with whatever they import in turn
+    return set(sys.modules)
 
 def exercise():
     """Paths the page takes at run time that import more: JWT decoding, error reports."""
@@ -91,46 +118,46 @@ def exercise():
     except ValueError as error:
         "".join(traceback.format_exception(error))
 
+def frozen(name):
+    return _imp.is_frozen(name) or name in FROZEN_ALIASES
+
 def pyc(name, source):
-    code = compile(source, f"{STDLIB}/{name}", "exec", dont_inherit=True)
+    # Docstrings are a third of the bytecode, and nothing in the page reads them.
+    code = without_docstrings(source, f"{STDLIB}/{name}")
     # Unchecked hash-based pyc: valid without the source, never re-validated.
     return _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
 
-# Of the ~120 codecs only these (and any imported while tracing) are kept: a login page
-# needs UTF-8 and the few that Python itself falls back on.
-CODECS = {"__init__", "aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "idna",
-          "raw_unicode_escape", "unicode_escape", "punycode"}
+def package_of(path):
+    return path.rpartition("/")[0].replace("/", ".")
 
-def wanted(name, keep):
-    parts = name.removesuffix(".py").split("/")
-    if parts[0] not in keep:
-        return False
-    if parts[0] == "encodings" and len(parts) == 2:
-        return parts[1] in CODECS or f"encodings.{parts[1]}" in sys.modules
-    return True
-
-def entries(path, keep):
+def read_zip(path):
     with zipfile.ZipFile(path) as z:
-        for info in z.infolist():
-            name = info.filename
-            if info.is_dir() or (keep is not None and not wanted(name, keep)):
-                continue
-            yield name, z.read(name)
+        return {info.filename: z.read(info) for info in z.infolist() if not info.is_dir()}
 
 def main():
-    keep = closure()
+    keep = {name for name in closure() if not frozen(name)}
     out = {}
-    for source, allowed in ((STDLIB, keep), (APP, None)):
-        for name, data in entries(source, allowed):
-            if name.endswith(".py"):
+    left_out = set()
+    for name, data in read_zip(STDLIB).items():
+        if name.endswith(".py"):
+            module = module_of(name)
+            if module in keep:
                 out[name[:-3] + ".pyc"] = pyc(name, data)
             else:
-                out[name] = data
+                left_out.add(module)
+        elif package_of(name) in keep:  # data files of kept packages
+            out[name] = data
+    for name, data in read_zip(APP).items():
+        out[name[:-3] + ".pyc" if name.endswith(".py") else name] = \
+            pyc(name, data) if name.endswith(".py") else data
     # PyScript's own package, which it otherwise writes out and compiles on every load.
     for module in ["__init__", *PYSCRIPT_MODULES]:
         name = f"pyscript/{module}.py"
         with open(f"/build/{name}", "rb") as source:
             out[name[:-3] + ".pyc"] = pyc(name, source.read())
+    with open(f"/build/{FALLBACK}.py", "rb") as source:
+        out[f"{FALLBACK}.pyc"] = pyc(f"{FALLBACK}.py", source.read())
+    out[LEFT_OUT_LIST] = "\n".join(sorted(left_out)).encode()
     with zipfile.ZipFile("/build/out.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         for name in sorted(out):
             info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
@@ -138,11 +165,14 @@ def main():
             info.external_attr = 0o644 << 16
             z.writestr(info, out[name])
 
-STARTUP = set(sys.modules)
 import os
 PYSCRIPT_MODULES = sorted(n[:-3] for n in os.listdir("/build/pyscript") if n != "__init__.py")
 main()
 '''
+
+
+# Shipped in the zip: imports what the trimming left out (see its docstring).
+FALLBACK_SOURCE = Path(__file__).with_name("stdlib_fallback.py")
 
 
 class BytecodeError(Exception):
@@ -163,7 +193,7 @@ def compile_bytecode_zip(
 ) -> Path:
     """Write the bytecode zip to `out` (from the cache when the inputs are unchanged)."""
     key = cache_key(pyodide_dir / "pyodide.asm.wasm", pyodide_dir / "python_stdlib.zip",
-                    pyscript_python, app_zip)
+                    pyscript_python, app_zip, FALLBACK_SOURCE)
     cached = cache / f"{key}.zip"
     if not cached.is_file():
         node = shutil.which("node")
@@ -177,7 +207,7 @@ def compile_bytecode_zip(
             partial = Path(work) / "out.zip"
             result = subprocess.run(
                 [node, str(script), str(pyodide_dir), str(app_zip), str(pyscript_python),
-                 str(partial), str(compile_py)],
+                 str(FALLBACK_SOURCE), str(partial), str(compile_py)],
                 capture_output=True, text=True, timeout=300,
             )
             if result.returncode != 0 or not partial.is_file():

@@ -45,6 +45,42 @@ def test_fast_build_ships_bytecode_and_no_sources(page, site):
     assert not any(url.endswith(("python.zip", "python_stdlib.zip")) for url in requests)
 
 
+# Runs Python in the page's own interpreter (PyScript's handle on it).
+RUN_PYTHON = """async (code) => {
+  const core = await import(new URL("./vendor/pyscript/core.js", location.href).href);
+  const py = await core.whenDefined("py");
+  return py.interpreter.runPython(code);
+}"""
+
+
+@pytest.mark.full_stdlib
+def test_a_module_the_trim_left_out_imports_from_the_full_stdlib(page, site):
+    open_app(page, site.url)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    written = page.evaluate(RUN_PYTHON, "import csv, io\n"
+                            "out = io.StringIO()\n"
+                            "csv.writer(out).writerow(['a', 'b c'])\n"
+                            "out.getvalue()")
+    assert written == "a,b c\r\n"
+    assert [url for url in requests if url.endswith("python_stdlib.zip")] == [
+        site.url + "vendor/pyodide/python_stdlib.zip"]
+    # Compiled without docstrings, like the precompiled modules it meets.
+    origin = page.evaluate(RUN_PYTHON, "import csv\nf'{csv.__file__} {csv.__doc__}'")
+    assert origin == "/lib/python_stdlib_full.zip/csv.py None"
+
+
+def test_a_module_that_exists_nowhere_fails_without_a_download(page, site):
+    open_app(page, site.url)
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    outcome = page.evaluate(RUN_PYTHON, "try:\n    import _winapi\n"
+                            "except ImportError as error:\n    outcome = type(error).__name__\n"
+                            "outcome")
+    assert outcome == "ModuleNotFoundError"
+    assert not any(url.endswith("python_stdlib.zip") for url in requests)
+
+
 def test_two_loads_never_make_the_same_login_secrets(page, site):
     """state, nonce and the PKCE verifier come fresh from the browser's random source."""
     seen = set()
