@@ -25,6 +25,7 @@ if __package__ in (None, ""):  # run as a script: make `devtools` importable
 
 from devtools.bytecode import BytecodeError, compile_bytecode_zip
 from devtools.csp import PolicyError, content_security_policy, insert_policy
+from devtools.preload import PreloadError, fast_page_hints, insert_hints
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -278,6 +279,16 @@ def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
     (out / "python.zip").unlink()
 
 
+def write_preload_hints(out: Path, plain: bool) -> None:
+    """The fast page names its start-up files in index.html (see devtools/preload.py)."""
+    index = out / "index.html"
+    try:
+        hints = "" if plain else fast_page_hints(out, FAST_INTERPRETER, BYTECODE_ZIP)
+    except PreloadError as error:
+        raise BuildError(str(error)) from None
+    index.write_text(insert_hints(index.read_text(), hints))
+
+
 def make_plain(out: Path) -> None:
     """PyScript config for the plain path: stock Pyodide, sources unpacked from python.zip."""
     (out / "pyscript.toml").write_text(PLAIN_PYSCRIPT_TOML)
@@ -314,6 +325,7 @@ def build_site(
         text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
         (out / "auth_config.json").write_text(text)
     write_policy(out, auth_config, extra_origins)
+    write_preload_hints(out, plain)
     return out
 
 

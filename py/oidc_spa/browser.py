@@ -42,32 +42,41 @@ class BrowserHttp:
         return await self._fetch(url, init, timeout)
 
     async def _fetch(self, url: str, init: dict[str, Any], timeout: float) -> HttpResponse:
-        controller = js.AbortController.new()
-        timer = js.setTimeout(create_once_callable(lambda: controller.abort()), int(timeout * 1000))
         options = {
             **init,
             "headers": _js_object(init["headers"]),
-            "signal": controller.signal,
             # Tokens are never cached, and no cookie or referrer goes to the provider's API.
             "cache": "no-store",
             "credentials": "omit",
             "referrerPolicy": "no-referrer",
         }
-        try:
-            response = await js.fetch(url, _js_object(options))
-            text = await response.text()
-        except JsException as error:
-            timed_out = bool(controller.signal.aborted)
-            raise NetworkError(
-                "The sign-in provider took too long to answer. Please try again."
-                if timed_out
-                else "The sign-in provider could not be reached. Check your connection "
-                "and try again.",
-                detail=f"{url}: {error}",
-            ) from None
-        finally:
-            js.clearTimeout(timer)
-        return HttpResponse(int(response.status), str(text))
+        return await _fetch_within(url, options, timeout, PROVIDER_UNREACHABLE)
+
+
+PROVIDER_UNREACHABLE = ("The sign-in provider took too long to answer. Please try again.",
+                        "The sign-in provider could not be reached. Check your connection "
+                        "and try again.")
+SITE_FILE_UNREACHABLE = ("This page's settings took too long to load. Please reload the page.",
+                         "This page's settings could not be loaded. Check your connection "
+                         "and reload the page.")
+
+
+async def _fetch_within(url: str, options: dict[str, Any], timeout: float,
+                        messages: tuple[str, str]) -> HttpResponse:
+    """fetch() with a timeout (AbortController); NetworkError with `messages` (timed
+    out, unreachable) when no answer comes."""
+    controller = js.AbortController.new()
+    timer = js.setTimeout(create_once_callable(lambda: controller.abort()), int(timeout * 1000))
+    try:
+        response = await js.fetch(url, _js_object({**options, "signal": controller.signal}))
+        text = await response.text()
+    except JsException as error:
+        timed_out = bool(controller.signal.aborted)
+        raise NetworkError(messages[0] if timed_out else messages[1],
+                           detail=f"{url}: {error}") from None
+    finally:
+        js.clearTimeout(timer)
+    return HttpResponse(int(response.status), str(text))
 
 
 # JOSE algorithm family -> WebCrypto import and verify parameters.
@@ -184,8 +193,10 @@ def navigate(url: str) -> None:
 
 
 async def fetch_text(relative_url: str, timeout: float = 15.0) -> str | None:
-    """A file beside the page (e.g. auth_config.json); None when it is not there."""
-    response = await BrowserHttp().request(
-        "GET", str(js.URL.new(relative_url, js.document.baseURI).href), timeout=timeout
-    )
+    """A file beside the page (e.g. auth_config.json); None when it is not there.
+
+    A plain same-origin request, HTTP cache included, so that a
+    `<link rel="preload" as="fetch" crossorigin>` for it in index.html is used."""
+    url = str(js.URL.new(relative_url, js.document.baseURI).href)
+    response = await _fetch_within(url, {}, timeout, SITE_FILE_UNREACHABLE)
     return response.text if response.status == 200 else None

@@ -1,0 +1,65 @@
+"""Preload hints for the fast page: everything it fetches on every start, named up front.
+
+Without hints the browser finds the start-up files one import at a time: core.js,
+its chunk, pyscript.toml, the TOML parser, the plugins, the interpreter module,
+pyodide.mjs, and only then the standard library. On a real link each step costs
+a round trip, and the link sits idle meanwhile. With hints in index.html they
+are all requested at once, and the bytecode zip arrives while the JavaScript is
+still being evaluated.
+
+The WebAssembly module is not hinted: Chromium's wasm code cache then misses, and
+warm loads get slower (measured in the start-up study).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+MARKER = "<!-- preload -->"
+# PyScript chunks imported on every start (the plugins even when disabled in
+# pyscript.toml: PyScript loads them for its other script type, mpy).
+PYSCRIPT_CHUNKS = ("core", "toml", "error", "deprecations-manager", "donkey", "py-editor",
+                   "py-game", "py-terminal")
+# "./NAME-HASH.js": Vite's hashes are 8 characters, and may contain "-" too.
+_CHUNK_REFERENCE = re.compile(r"""["']\./([\w-]+)-[\w-]{8}\.js["']""")
+
+
+class PreloadError(Exception):
+    """A hinted file is missing: the hints would point at nothing."""
+
+
+def pyscript_chunks(pyscript: Path) -> list[str]:
+    """The start-up chunks, by the hashed names core.js and its chunk import them with."""
+    found: dict[str, str] = {}
+    for source in ("core.js", *sorted(p.name for p in pyscript.glob("core-*.js"))):
+        for match in _CHUNK_REFERENCE.finditer((pyscript / source).read_text()):
+            found.setdefault(match.group(1), match.group(0)[3:-1])
+    missing = [name for name in PYSCRIPT_CHUNKS if name not in found]
+    if missing:
+        raise PreloadError(f"PyScript chunks not found in {pyscript}: {', '.join(missing)}")
+    return [found[name] for name in PYSCRIPT_CHUNKS]
+
+
+def fast_page_hints(site: Path, interpreter: str, stdlib_zip: str) -> str:
+    """The <link> tags for a fast build in `site` (paths relative to index.html)."""
+    modules = [f"vendor/pyscript/{name}" for name in pyscript_chunks(site / "vendor/pyscript")]
+    modules += [f"vendor/pyodide/{name}" for name in (interpreter, "pyodide.mjs",
+                                                      "pyodide.asm.mjs")]
+    fetched = ["pyscript.toml", f"vendor/pyodide/{stdlib_zip}", "main.py"]
+    for path in modules + fetched:
+        if not (site / path).is_file():
+            raise PreloadError(f"{site / path} not found: nothing to preload")
+    if (site / "auth_config.json").is_file():  # else written later, at deploy
+        fetched.append("auth_config.json")
+    # "crossorigin" makes the hint's request match fetch()'s defaults (cors mode,
+    # same-origin credentials), or the browser would fetch the file twice.
+    return "\n  ".join(
+        [f'<link rel="modulepreload" href="./{path}">' for path in modules]
+        + [f'<link rel="preload" href="./{path}" as="fetch" crossorigin>' for path in fetched]
+    )
+
+
+def insert_hints(html: str, hints: str) -> str:
+    """index.html with `hints` where its preload marker is (a page without one is kept)."""
+    return html.replace(MARKER, hints, 1)
