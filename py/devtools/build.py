@@ -48,38 +48,7 @@ PYSCRIPT_ENTRY = ("core.js", "core.css")
 # Pyodide with the precompiled standard library (see devtools/bytecode.py).
 BYTECODE_ZIP = "python_stdlib_bytecode.zip"
 FAST_INTERPRETER = "pyodide-fast.mjs"
-FAST_INTERPRETER_SOURCE = f"""// Written by py/devtools/build.py: Pyodide, precompiled stdlib.
-export * from "./pyodide.mjs";
-import {{ loadPyodide as loadStockPyodide }} from "./pyodide.mjs";
-
-// Pyodide's full standard library, for a module the trimmed one left out. An
-// import cannot wait for a promise, hence a synchronous request; the page itself
-// never needs it (the e2e suite checks that).
-function readFullStdlib() {{
-  const url = new URL("./python_stdlib.zip", import.meta.url).href;
-  const request = new XMLHttpRequest();
-  request.open("GET", url, false);
-  request.overrideMimeType("text/plain; charset=x-user-defined");  // bytes as chars
-  request.send();
-  if (request.status !== 200) throw new Error(`${{url}}: HTTP ${{request.status}}`);
-  const text = request.responseText;
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
-  return bytes;
-}}
-
-export async function loadPyodide(options = {{}}) {{
-  const stdLibURL = new URL("./{BYTECODE_ZIP}", import.meta.url).href;
-  const pyodide = await loadStockPyodide({{ ...options, stdLibURL }});
-  // The zip before the working directory on sys.path: PyScript writes its Python
-  // package there as sources, and the precompiled copy in the zip is the same.
-  pyodide.runPython("import sys\\nsys.path.remove('')\\nsys.path.append('')");
-  const fallback = pyodide.pyimport("stdlib_fallback");
-  fallback.install(readFullStdlib);
-  fallback.destroy();
-  return pyodide;
-}}
-"""
+FAST_INTERPRETER_SOURCE = Path(__file__).with_name("fast_interpreter.mjs")
 PLAIN_PYSCRIPT_TOML = """# Written by py/devtools/build.py --plain: stock Pyodide, Python sources.
 interpreter = "./vendor/pyodide/pyodide.mjs"
 plugins = ["!codemirror", "!deprecations-manager", "!donkey", "!error", "!py-editor",
@@ -273,7 +242,10 @@ def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
         )
     except BytecodeError as error:
         raise BuildError(str(error)) from None
-    (pyodide / FAST_INTERPRETER).write_text(FAST_INTERPRETER_SOURCE)
+    source = FAST_INTERPRETER_SOURCE.read_text()
+    if f'"{BYTECODE_ZIP}"' not in source:
+        raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not load {BYTECODE_ZIP}")
+    (pyodide / FAST_INTERPRETER).write_text(source)
     # Everything it held is in the bytecode zip now. The stock python_stdlib.zip
     # stays: stdlib_fallback fetches it if code imports a module the trim left out.
     (out / "python.zip").unlink()

@@ -13,8 +13,9 @@ matches the browser's CPython 3.14 exactly) and writes a zip of .pyc files:
 - stdlib_fallback, which imports any left-out module from Pyodide's full
   standard library (kept on the site, fetched only then), and the list of
   left-out names it answers for.
-Sources and docstrings are left out to keep the download small: tracebacks then
-show no source lines, but keep file names, line numbers and messages.
+Sources, docstrings and column positions are left out to keep the download
+small: tracebacks then show no source lines, but keep file names, line numbers
+and messages.
 
 The result is cached under .cache/bytecode/ by a hash of everything that goes in.
 """
@@ -33,7 +34,12 @@ import fs from "node:fs";
 const [pyodideDir, appZip, pyscriptDir, fallbackPy, outPath, compilePy] =
   process.argv.slice(2);
 const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
-const pyodide = await loadPyodide({ indexURL: pyodideDir + "/" });
+// no_debug_ranges: code objects keep line numbers but no column ranges. Columns only
+// place the ^^^ markers under source lines, and this build ships no source; they
+// were a quarter of the zip.
+const pyodide = await loadPyodide({
+  indexURL: pyodideDir + "/", args: ["-X", "no_debug_ranges"],
+});
 pyodide.FS.mkdirTree("/build/pyscript");
 pyodide.FS.writeFile("/build/app.zip", fs.readFileSync(appZip));
 pyodide.FS.writeFile("/build/stdlib_fallback.py", fs.readFileSync(fallbackPy));

@@ -1,4 +1,5 @@
-"""Preload hints for the fast page: everything it fetches on every start, named up front.
+"""Start-up hints for the fast page: everything it fetches on every start, named up front,
+and the interpreter module run early.
 
 Without hints the browser finds the start-up files one import at a time: core.js,
 its chunk, pyscript.toml, the TOML parser, the plugins, the interpreter module,
@@ -6,6 +7,10 @@ pyodide.mjs, and only then the standard library. On a real link each step costs
 a round trip, and the link sits idle meanwhile. With hints in index.html they
 are all requested at once, and the bytecode zip arrives while the JavaScript is
 still being evaluated.
+
+The interpreter module also runs as a module script of its own, ahead of
+PyScript's: Pyodide then boots while PyScript's JavaScript loads (see
+devtools/fast_interpreter.mjs).
 
 The WebAssembly module is not hinted: Chromium's wasm code cache then misses, and
 warm loads get slower (measured in the start-up study).
@@ -57,6 +62,7 @@ def fast_page_hints(site: Path, interpreter: str, stdlib_zip: str) -> str:
     return "\n  ".join(
         [f'<link rel="modulepreload" href="./{path}">' for path in modules]
         + [f'<link rel="preload" href="./{path}" as="fetch" crossorigin>' for path in fetched]
+        + [f'<script type="module" src="./vendor/pyodide/{interpreter}"></script>']
     )
 
 

@@ -3,6 +3,8 @@ the same page: the same states, profile, reload and logout."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import log_in, open_app, stored_items, wait_for_state
 
@@ -68,6 +70,22 @@ def test_a_module_the_trim_left_out_imports_from_the_full_stdlib(page, site):
     # Compiled without docstrings, like the precompiled modules it meets.
     origin = page.evaluate(RUN_PYTHON, "import csv\nf'{csv.__file__} {csv.__doc__}'")
     assert origin == "/lib/python_stdlib_full.zip/csv.py None"
+
+
+def test_precompiled_modules_keep_line_numbers_but_not_columns(page, site):
+    """Columns only underline source lines, which the fast build does not ship."""
+    open_app(page, site.url)
+    checked = page.evaluate(RUN_PYTHON, "import json, traceback\n"
+                            "code = json.JSONDecoder.raw_decode.__code__\n"
+                            "positions = list(code.co_positions())\n"
+                            "try:\n    json.loads('{')\n"
+                            "except ValueError as error:\n"
+                            "    text = ''.join(traceback.format_exception(error))\n"
+                            "[all(p[2] is None for p in positions), any(p[0] for p in positions),"
+                            " text]")
+    no_columns, has_lines, text = checked
+    assert no_columns and has_lines
+    assert re.search(r'json/decoder\.py", line \d+, in raw_decode', text), text
 
 
 def test_a_module_that_exists_nowhere_fails_without_a_download(page, site):
