@@ -18,7 +18,8 @@ import pytest
 from devtools import bench
 
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES_ONE_MODE = ("anonymous", "authenticated", "checking painted", "wrong-state frames")
+FIGURES_ONE_MODE = ("anonymous", "authenticated", "checking painted", "wrong-state frames",
+                    "runtime floor (bare Pyodide, app's zip)")
 
 
 def sample(mode: str, kind: str, ready: float, **extra: Any) -> dict[str, Any]:
@@ -33,9 +34,11 @@ def synthetic_report() -> dict[str, Any]:
         sample("warm", bench.APP_ANONYMOUS, 300.0),
         sample("warm", bench.APP_AUTHENTICATED, 500.0, wrong_frames=2),
         sample("warm", bench.REFERENCE, 1000.0, checking_painted_ms=None),
+        sample("warm", bench.RUNTIME_FLOOR, 250.0),
         sample("cold", bench.APP_ANONYMOUS, 400.0, bytes=2000),
         sample("cold", bench.APP_AUTHENTICATED, 400.0),
         sample("cold", bench.REFERENCE, 1000.0),
+        sample("cold", bench.RUNTIME_FLOOR, 350.0),
     ]
     raw = {"samples": samples, "chromium": "Chrome/1.0", "retries": []}
     return bench.summarise(raw, runs=1, skip_link=True)
@@ -52,6 +55,9 @@ def test_ratios_and_targets_follow_the_medians():
     assert figures["warm anonymous"]["ratio"] == 0.3
     assert figures["cold bytes transferred"]["ratio"] == 2.0
     assert figures["warm checking painted"]["reference"] is None  # never painted there
+    floor = figures["cold runtime floor (bare Pyodide, app's zip)"]
+    assert floor["app"]["median"] == 350.0 and floor["ratio"] == 0.35
+    assert figures["warm runtime floor (bare Pyodide, app's zip)"]["ratio"] == 0.25
     assert "warm bytes transferred" not in figures
     verdicts = {item["name"]: item["pass"] for item in report["targets"]}
     assert verdicts["warm anonymous ratio"] is True  # 0.30 <= 0.40

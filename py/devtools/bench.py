@@ -4,8 +4,10 @@
 
 Builds the site for a local provider it starts (client id bench-spa), adds a
 reference page (reference/: loadPyodide, loadPackage(PyJWT wheel), import jwt,
-then data-session="anonymous"), serves both like GitHub Pages under /bench/ and
-loads them in Chromium, app and reference interleaved:
+then data-session="anonymous") and a runtime-floor page (floor/: loadPyodide
+with the app's own bytecode zip, nothing else: no target, it shows how much of
+the app's time the runtime alone takes), serves them like GitHub Pages under
+/bench/ and loads them in Chromium, interleaved:
 
 - warm: one persistent profile per page, primed by one load; every measured load
   is a new tab in that running browser (disk cache and wasm code cache filled);
@@ -49,7 +51,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.build import ROOT, build_site, pyjwt_wheel
+from devtools.build import BYTECODE_ZIP, ROOT, build_site, pyjwt_wheel
 from devtools.provider_process import start_provider
 from devtools.serve import GZIP_SUFFIXES, serve_in_thread
 
@@ -80,13 +82,17 @@ METHOD = {
     "warm": "one profile per page, primed by one load; new tab per measured load",
     "stored_session": "per-tab init script sets localStorage key if absent",
     "link": "CDP Network.emulateNetworkConditions, cold loads only",
+    "runtime_floor": "floor/: loadPyodide() with the app's own bytecode zip (preloaded as "
+    "in the app), nothing else; warm loads share the app's profile",
 }
 
-# The three page loads of a round: (kind, URL path below the site, stored session?, final state).
+# The page loads of a round: (kind, URL path below the site, stored session?, final state).
 APP_ANONYMOUS = "app_anonymous"
 APP_AUTHENTICATED = "app_authenticated"
 REFERENCE = "reference"
-KINDS = (APP_ANONYMOUS, REFERENCE, APP_AUTHENTICATED)
+# Not a target, a yardstick: what booting the same runtime costs with nothing on top.
+RUNTIME_FLOOR = "runtime_floor"
+KINDS = (APP_ANONYMOUS, REFERENCE, RUNTIME_FLOOR, APP_AUTHENTICATED)
 
 # Runs in every document before its own scripts (context init script). Times are
 # performance.now(): milliseconds since this document's navigation started.
@@ -167,6 +173,27 @@ REFERENCE_HTML = """<!doctype html>
 </html>
 """
 
+# The runtime floor: the app's Pyodide and bytecode zip booted bare, no PyScript and
+# no page code. What the app spends above it is PyScript and the page itself.
+FLOOR_HTML = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Runtime floor: Pyodide with the app's bytecode zip</title>
+  <link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" crossorigin>
+  <script type="module" src="./boot.mjs"></script>
+</head>
+<body data-session="checking">
+  <p id="checking-message">Checking your session&hellip;</p>
+</body>
+</html>
+"""
+FLOOR_MODULE = """import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+
+await loadPyodide({ stdLibURL: new URL("../vendor/pyodide/__ZIP__", import.meta.url).href });
+document.body.dataset.session = "anonymous";
+"""
+
 # The least a Python page needs: the same vendored Pyodide, PyJWT, one import.
 REFERENCE_MODULE = """import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
@@ -233,9 +260,17 @@ def write_reference_page(site: Path, wheel: Path) -> None:
     (folder / "boot.mjs").write_text(REFERENCE_MODULE.replace("__WHEEL__", wheel.name))
 
 
+def write_floor_page(site: Path) -> None:
+    folder = site / "floor"
+    folder.mkdir()
+    (folder / "index.html").write_text(FLOOR_HTML.replace("__ZIP__", BYTECODE_ZIP))
+    (folder / "boot.mjs").write_text(FLOOR_MODULE.replace("__ZIP__", BYTECODE_ZIP))
+
+
 def build_bench_site(site: Path, issuer: str) -> None:
     build_site(site, {"issuer": issuer, "clientId": CLIENT_ID})
     write_reference_page(site, pyjwt_wheel(ROOT / ".cache" / "wheels"))
+    write_floor_page(site)
 
 
 def prefill_gzip_cache(site: Path, url: str) -> None:
@@ -391,11 +426,13 @@ class Bench:
     retries: list[str] = field(default_factory=list)
 
     def targets(self, round_: int) -> list[Target]:
-        """The round's three loads; every other round in reverse order, so neither page
+        """The round's loads; every other round in reverse order, so no page
         always goes first (slow drift of the machine then evens out)."""
         by_kind = {
             APP_ANONYMOUS: Target(APP_ANONYMOUS, self.app_url, None, "anonymous", True),
             REFERENCE: Target(REFERENCE, self.reference_url, None, "anonymous", False),
+            RUNTIME_FLOOR: Target(RUNTIME_FLOOR, self.app_url + "floor/", None, "anonymous",
+                                  False),
             APP_AUTHENTICATED: Target(APP_AUTHENTICATED, self.app_url, self.session_record,
                                       "authenticated", True),
         }
@@ -430,7 +467,8 @@ class Bench:
 
 
 def prime_warm_profiles(bench: Bench, app: Any, reference: Any) -> None:
-    """One load each; the app's profile then logs in and keeps the session record."""
+    """One load of each page (the floor's in the app's profile, as it shares its files);
+    the app's profile also logs in and keeps the session record."""
     page = app.new_page()
     page.goto(bench.app_url)
     wait_for_final_state(page)
@@ -439,10 +477,11 @@ def prime_warm_profiles(bench: Bench, app: Any, reference: Any) -> None:
     page.close()
     if not bench.session_record:
         raise BenchError(f"no {SESSION_KEY} in localStorage after logging in")
-    page = reference.new_page()
-    page.goto(bench.reference_url)
-    wait_for_final_state(page)
-    page.close()
+    for context, url in ((reference, bench.reference_url), (app, bench.app_url + "floor/")):
+        page = context.new_page()
+        page.goto(url)
+        wait_for_final_state(page)
+        page.close()
 
 
 def run_warm(bench: Bench, runs: int) -> tuple[list[Sample], str]:
@@ -555,6 +594,9 @@ def mode_figures(samples: Sequence[dict[str, Any]], mode: str) -> list[dict[str,
         figure(f"{mode} checking painted", "ms", app(APP_KINDS, "checking_painted_ms"),
                stats(values_of(samples, mode, [REFERENCE], "checking_painted_ms"))),
         figure(f"{mode} wrong-state frames", "frames", app(APP_KINDS, "wrong_frames"), None),
+        # In the app column: the bare runtime, the part of the app's time no page code sets.
+        figure(f"{mode} runtime floor (bare Pyodide, app's zip)", "ms",
+               app([RUNTIME_FLOOR], "ready_ms"), ref_ready),
     ]
     if mode != "warm":  # warm loads come from the cache: their byte counts say little
         figures.append(figure(f"{mode} bytes transferred", "bytes",
