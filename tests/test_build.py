@@ -14,6 +14,7 @@ import pytest
 
 from devtools import build
 from devtools.build import BuildError, build_site
+from devtools.preload import PreloadError, pyscript_chunks
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "node_modules"
@@ -28,6 +29,7 @@ FAKE_INDEX = """<!doctype html>
 <!-- content-security-policy -->
 <link rel="stylesheet" href="./vendor/pyscript/core.css">
 <link rel="stylesheet" href="./style.css">
+<!-- preload -->
 <script type="module" src="./vendor/pyscript/core.js"></script>
 </head><body>
 <script type="py" src="./main.py" config="./pyscript.toml"></script>
@@ -231,6 +233,50 @@ def test_fast_build_ships_precompiled_python_only(project: Path, tmp_path: Path)
     assert "os.pyc" not in names and "importlib/_bootstrap.pyc" not in names
     assert not left_out & {name.removesuffix(".pyc").replace("/", ".")
                            .removesuffix(".__init__") for name in names}
+
+
+def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
+        project: Path, tmp_path: Path) -> None:
+    site = build_project(project, tmp_path / "fast", plain=False,
+                         auth_config={"issuer": "https://op.example.test", "clientId": "a"})
+    html = (site / "index.html").read_text()
+    modules = re.findall(r'<link rel="modulepreload" href="\./([^"]+)">', html)
+    fetched = re.findall(r'<link rel="preload" href="\./([^"]+)" as="fetch" crossorigin>', html)
+    assert {"vendor/pyodide/pyodide-fast.mjs", "vendor/pyodide/pyodide.mjs",
+            "vendor/pyodide/pyodide.asm.mjs"} <= set(modules)
+    chunks = {Path(m).name.rsplit("-", 1)[0] for m in modules if m.startswith("vendor/pyscript/")}
+    assert chunks == {"core", "toml", "error", "deprecations-manager", "donkey", "py-editor",
+                      "py-game", "py-terminal"}
+    assert fetched == ["pyscript.toml", "vendor/pyodide/python_stdlib_bytecode.zip", "main.py",
+                       "auth_config.json"]
+    assert all((site / path).is_file() for path in modules + fetched)
+    assert "pyodide.asm.wasm" not in html  # a hinted wasm misses Chromium's code cache
+    # The interpreter module runs before PyScript's, so Pyodide boots while PyScript loads.
+    early = html.index('<script type="module" src="./vendor/pyodide/pyodide-fast.mjs">')
+    assert early < html.index('<script type="module" src="./vendor/pyscript/core.js">')
+
+
+def test_plain_build_has_no_start_up_hints(site: Path) -> None:
+    html = (site / "index.html").read_text()
+    assert "preload" not in html and "pyodide-fast.mjs" not in html
+
+
+def test_pyscript_chunk_names_may_contain_dashes(tmp_path: Path) -> None:
+    (tmp_path / "core.js").write_text('export{a}from"./core-AbCd-123.js";')
+    names = ["core-AbCd-123.js", "toml-x_y-z123.js", "deprecations-manager-UpAPKqCb.js"]
+    body = "".join(f'import("./{name}");' for name in names[1:])
+    others = ["error", "donkey", "py-editor", "py-game", "py-terminal"]
+    body += "".join(f'import("./{name}-12345678.js");' for name in others)
+    (tmp_path / "core-AbCd-123.js").write_text(body + 'import("./codemirror-BDx3jn9j.js")')
+    chunks = pyscript_chunks(tmp_path)
+    assert chunks[:3] == names and "codemirror-BDx3jn9j.js" not in chunks
+
+
+def test_missing_pyscript_chunk_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "core.js").write_text('export{a}from"./core-AbCdEf12.js";')
+    (tmp_path / "core-AbCdEf12.js").write_text("")
+    with pytest.raises(PreloadError, match="toml"):
+        pyscript_chunks(tmp_path)
 
 
 def test_fast_build_bytecode_has_no_docstrings(project: Path, tmp_path: Path) -> None:

@@ -47,6 +47,19 @@ def test_fast_build_ships_bytecode_and_no_sources(page, site):
     assert not any(url.endswith(("python.zip", "python_stdlib.zip")) for url in requests)
 
 
+def test_every_hinted_file_is_fetched_once(page, site):
+    """A preload whose request does not match the page's own (mode, credentials) would
+    be fetched twice: the hints would cost bytes instead of saving time."""
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_app(page, site.url)
+    html = page.content()
+    hinted = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
+    assert len(hinted) > 10
+    for path in hinted:
+        assert requests.count(site.url + path) == 1, (path, requests)
+
+
 # Runs Python in the page's own interpreter (PyScript's handle on it).
 RUN_PYTHON = """async (code) => {
   const core = await import(new URL("./vendor/pyscript/core.js", location.href).href);
