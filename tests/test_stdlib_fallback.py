@@ -25,7 +25,12 @@ FULL = {
     f"{PACKAGE}/sub/leaf.py": 'class Leaf:\n    """Only a docstring."""\n',
     "fallbackmod.py": "VALUE = 42\n",
 }
-LEFT_OUT = [f"{PACKAGE}.extra", f"{PACKAGE}.sub", f"{PACKAGE}.sub.leaf", "fallbackmod"]
+# A package of the build's second (app) zip, with a left-out submodule of its own.
+APP_PACKAGE = "fallbackapp"
+FULL[f"{APP_PACKAGE}/__init__.py"] = ""
+FULL[f"{APP_PACKAGE}/extra.py"] = "FROM_FULL = True\n"
+LEFT_OUT = [f"{PACKAGE}.extra", f"{PACKAGE}.sub", f"{PACKAGE}.sub.leaf", "fallbackmod",
+            f"{APP_PACKAGE}.extra"]
 
 
 def write_zip(path: Path, files: dict[str, str]) -> str:
@@ -54,17 +59,19 @@ class FullZip:
 def fallback(tmp_path: Path) -> Iterator[tuple[LeftOutModuleFinder, FullZip]]:
     trimmed = write_zip(tmp_path / "trimmed.zip",
                         {**TRIMMED, LEFT_OUT_LIST: "\n".join(LEFT_OUT)})
+    app = write_zip(tmp_path / "app.zip", {f"{APP_PACKAGE}/__init__.py": ""})
     full_source = write_zip(tmp_path / "source.zip", FULL)
     reader = FullZip(Path(full_source).read_bytes())
     full = str(tmp_path / "full.zip")
     saved = list(sys.path), list(sys.meta_path), list(sys.path_hooks)
-    sys.path.insert(0, trimmed)
-    finder = stdlib_fallback.install(reader, trimmed_zip=trimmed, full_zip=full)
+    sys.path[:0] = [trimmed, app]
+    finder = stdlib_fallback.install(reader, app, trimmed_zip=trimmed, full_zip=full)
     try:
         yield finder, reader
     finally:
         sys.path[:], sys.meta_path[:], sys.path_hooks[:] = saved
-        for name in [n for n in sys.modules if n.split(".")[0] in (PACKAGE, "fallbackmod")]:
+        for name in [n for n in sys.modules
+                     if n.split(".")[0] in (PACKAGE, APP_PACKAGE, "fallbackmod")]:
             del sys.modules[name]
         for key in [k for k in sys.path_importer_cache if k.startswith(str(tmp_path))]:
             del sys.path_importer_cache[key]
@@ -95,6 +102,11 @@ def test_a_left_out_submodule_of_a_kept_package_is_found(fallback) -> None:
         extra.f()
     importlib.import_module("fallbackmod")
     assert reader.reads == 1  # fetched once for all
+
+
+def test_a_left_out_submodule_of_an_app_zip_package_is_found(fallback) -> None:
+    extra = importlib.import_module(f"{APP_PACKAGE}.extra")
+    assert extra.FROM_FULL and extra.__file__.endswith(f"full.zip/{APP_PACKAGE}/extra.py")
 
 
 def test_submodules_of_a_package_from_the_full_zip_lose_docstrings_too(fallback) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.bytecode import BytecodeError, compile_bytecode_zip
+from devtools.bytecode import BytecodeError, compile_bytecode_zips
 from devtools.csp import PolicyError, content_security_policy, insert_policy
 from devtools.preload import PreloadError, fast_page_hints, insert_hints
 
@@ -47,6 +47,7 @@ PYSCRIPT_ENTRY = ("core.js", "core.css")
 # The fast path: PyScript loads this module as its interpreter; it starts the vendored
 # Pyodide with the precompiled standard library (see devtools/bytecode.py).
 BYTECODE_ZIP = "python_stdlib_bytecode.zip"
+APP_BYTECODE_ZIP = "python_app_bytecode.zip"
 FAST_INTERPRETER = "pyodide-fast.mjs"
 FAST_INTERPRETER_SOURCE = Path(__file__).with_name("fast_interpreter.mjs")
 PLAIN_PYSCRIPT_TOML = """# Written by py/devtools/build.py --plain: stock Pyodide, Python sources.
@@ -230,21 +231,24 @@ def write_policy(out: Path, auth_config: dict | None, extra_origins: Sequence[st
 
 
 def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
-    """Swap the sources for one precompiled zip that replaces Pyodide's standard library."""
+    """Swap the sources for precompiled zips: one replaces Pyodide's standard library,
+    the other (the page's code and what only it imports) is mounted after start-up."""
     pyodide = out / "vendor" / "pyodide"
     try:
-        compile_bytecode_zip(
+        compile_bytecode_zips(
             pyodide_dir=node_modules / "pyodide",
             pyscript_python=node_modules / "@pyscript" / "core" / "src" / "stdlib" / "pyscript",
             app_zip=out / "python.zip",
-            out=pyodide / BYTECODE_ZIP,
+            boot_out=pyodide / BYTECODE_ZIP,
+            app_out=pyodide / APP_BYTECODE_ZIP,
             cache=cache,
         )
     except BytecodeError as error:
         raise BuildError(str(error)) from None
     source = FAST_INTERPRETER_SOURCE.read_text()
-    if f'"{BYTECODE_ZIP}"' not in source:
-        raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not load {BYTECODE_ZIP}")
+    for name in (BYTECODE_ZIP, APP_BYTECODE_ZIP):
+        if f'"{name}"' not in source:
+            raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not load {name}")
     (pyodide / FAST_INTERPRETER).write_text(source)
     # Everything it held is in the bytecode zip now. The stock python_stdlib.zip
     # stays: stdlib_fallback fetches it if code imports a module the trim left out.

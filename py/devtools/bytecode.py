@@ -17,6 +17,11 @@ Sources, docstrings and column positions are left out to keep the download
 small: tracebacks then show no source lines, but keep file names, line numbers
 and messages.
 
+Two zips come out. The boot zip holds what Pyodide imports to start and replaces
+its standard library; the app zip holds the rest (PyScript's package, PyJWT,
+oidc_spa, the page, and what they import), and the page mounts it once Pyodide
+has started: it downloads while Pyodide boots instead of before.
+
 The result is cached under .cache/bytecode/ by a hash of everything that goes in.
 """
 
@@ -31,7 +36,7 @@ from pathlib import Path
 # Runs in Node.js: load the vendored Pyodide, hand it the inputs, run COMPILE_PY.
 NODE_SCRIPT = r"""
 import fs from "node:fs";
-const [pyodideDir, appZip, pyscriptDir, fallbackPy, outPath, compilePy] =
+const [pyodideDir, appZip, pyscriptDir, fallbackPy, outDir, compilePy] =
   process.argv.slice(2);
 const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
 // no_debug_ranges: code objects keep line numbers but no column ranges. Columns only
@@ -49,11 +54,18 @@ for (const name of fs.readdirSync(pyscriptDir)) {
   }
 }
 pyodide.runPython(fs.readFileSync(compilePy, "utf8"));
-fs.writeFileSync(outPath, pyodide.FS.readFile("/build/out.zip"));
+for (const name of ["boot.zip", "app.zip"]) {
+  fs.writeFileSync(outDir + "/" + name, pyodide.FS.readFile("/build/out/" + name));
+}
 """
 
 # Runs inside Pyodide: import closure, trimming, compilation.
 COMPILE_PY = r'''
+import sys
+# What Pyodide imported to start: these go in the boot zip, everything else in the app
+# zip, which the page mounts after Pyodide has started.
+STARTUP = set(sys.modules)
+
 import _imp
 import importlib
 import importlib.util
@@ -66,6 +78,9 @@ from stdlib_fallback import without_docstrings
 
 STDLIB = "/lib/python314.zip"
 APP = "/build/app.zip"
+# Where the page mounts the two zips (fast_interpreter.mjs): file names in tracebacks.
+BOOT_ZIP = STDLIB
+APP_ZIP = "/lib/python_app.zip"
 # Imported by Pyodide and PyScript in the page but not here (no DOM), or lazily on
 # error paths; whatever is still missed is fetched by stdlib_fallback, at a cost the
 # e2e suite would notice.
@@ -127,9 +142,9 @@ def exercise():
 def frozen(name):
     return _imp.is_frozen(name) or name in FROZEN_ALIASES
 
-def pyc(name, source):
+def pyc(name, source, archive):
     # Docstrings are a third of the bytecode, and nothing in the page reads them.
-    code = without_docstrings(source, f"{STDLIB}/{name}")
+    code = without_docstrings(source, f"{archive}/{name}")
     # Unchecked hash-based pyc: valid without the source, never re-validated.
     return _code_to_hash_pyc(code, importlib.util.source_hash(source), checked=False)
 
@@ -140,36 +155,50 @@ def read_zip(path):
     with zipfile.ZipFile(path) as z:
         return {info.filename: z.read(info) for info in z.infolist() if not info.is_dir()}
 
+# By top-level package: a package's submodules can only be found in its own folder, so
+# a package Pyodide starts with lives wholly in the boot zip. Pyodide's own packages
+# are there too, in case the browser starts with a module that Node.js does not.
+BOOT_PACKAGES = {name.split(".")[0] for name in STARTUP} | {"_pyodide", "pyodide"}
+
+def at_boot(module):
+    return module.split(".")[0] in BOOT_PACKAGES
+
+def write_zip(path, files):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, files[name])
+
 def main():
     keep = {name for name in closure() if not frozen(name)}
-    out = {}
+    boot, app = {}, {}
     left_out = set()
     for name, data in read_zip(STDLIB).items():
+        module = module_of(name) if name.endswith(".py") else package_of(name)
+        target, archive = (boot, BOOT_ZIP) if at_boot(module) else (app, APP_ZIP)
         if name.endswith(".py"):
-            module = module_of(name)
             if module in keep:
-                out[name[:-3] + ".pyc"] = pyc(name, data)
+                target[name[:-3] + ".pyc"] = pyc(name, data, archive)
             else:
                 left_out.add(module)
-        elif package_of(name) in keep:  # data files of kept packages
-            out[name] = data
+        elif module in keep:  # data files of kept packages
+            target[name] = data
     for name, data in read_zip(APP).items():
-        out[name[:-3] + ".pyc" if name.endswith(".py") else name] = \
-            pyc(name, data) if name.endswith(".py") else data
+        app[name[:-3] + ".pyc" if name.endswith(".py") else name] = \
+            pyc(name, data, APP_ZIP) if name.endswith(".py") else data
     # PyScript's own package, which it otherwise writes out and compiles on every load.
     for module in ["__init__", *PYSCRIPT_MODULES]:
         name = f"pyscript/{module}.py"
         with open(f"/build/{name}", "rb") as source:
-            out[name[:-3] + ".pyc"] = pyc(name, source.read())
+            app[name[:-3] + ".pyc"] = pyc(name, source.read(), APP_ZIP)
     with open(f"/build/{FALLBACK}.py", "rb") as source:
-        out[f"{FALLBACK}.pyc"] = pyc(f"{FALLBACK}.py", source.read())
-    out[LEFT_OUT_LIST] = "\n".join(sorted(left_out)).encode()
-    with zipfile.ZipFile("/build/out.zip", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        for name in sorted(out):
-            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            z.writestr(info, out[name])
+        boot[f"{FALLBACK}.pyc"] = pyc(f"{FALLBACK}.py", source.read(), BOOT_ZIP)
+    boot[LEFT_OUT_LIST] = "\n".join(sorted(left_out)).encode()
+    os.makedirs("/build/out")
+    write_zip("/build/out/boot.zip", boot)
+    write_zip("/build/out/app.zip", app)
 
 import os
 PYSCRIPT_MODULES = sorted(n[:-3] for n in os.listdir("/build/pyscript") if n != "__init__.py")
@@ -194,14 +223,15 @@ def cache_key(*inputs: Path) -> str:
     return digest.hexdigest()[:32]
 
 
-def compile_bytecode_zip(
-    *, pyodide_dir: Path, pyscript_python: Path, app_zip: Path, out: Path, cache: Path
-) -> Path:
-    """Write the bytecode zip to `out` (from the cache when the inputs are unchanged)."""
+def compile_bytecode_zips(
+    *, pyodide_dir: Path, pyscript_python: Path, app_zip: Path, boot_out: Path,
+    app_out: Path, cache: Path,
+) -> None:
+    """Write the boot and app bytecode zips (from the cache when the inputs are unchanged)."""
     key = cache_key(pyodide_dir / "pyodide.asm.wasm", pyodide_dir / "python_stdlib.zip",
                     pyscript_python, app_zip, FALLBACK_SOURCE)
-    cached = cache / f"{key}.zip"
-    if not cached.is_file():
+    cached = cache / key
+    if not (cached / "app.zip").is_file():
         node = shutil.which("node")
         if node is None:
             raise BytecodeError("Node.js is needed to precompile Python (or build with --plain)")
@@ -210,14 +240,16 @@ def compile_bytecode_zip(
             script, compile_py = Path(work) / "compile.mjs", Path(work) / "compile.py"
             script.write_text(NODE_SCRIPT)
             compile_py.write_text(COMPILE_PY)
-            partial = Path(work) / "out.zip"
+            partial = Path(work) / "out"
+            partial.mkdir()
             result = subprocess.run(
                 [node, str(script), str(pyodide_dir), str(app_zip), str(pyscript_python),
                  str(FALLBACK_SOURCE), str(partial), str(compile_py)],
                 capture_output=True, text=True, timeout=300,
             )
-            if result.returncode != 0 or not partial.is_file():
+            if result.returncode != 0 or not (partial / "app.zip").is_file():
                 raise BytecodeError(f"precompiling Python failed:\n{result.stderr[-3000:]}")
-            shutil.move(partial, cached)
-    shutil.copyfile(cached, out)
-    return out
+            shutil.rmtree(cached, ignore_errors=True)
+            shutil.move(partial, cached)  # app.zip last written: its presence means complete
+    shutil.copyfile(cached / "boot.zip", boot_out)
+    shutil.copyfile(cached / "app.zip", app_out)

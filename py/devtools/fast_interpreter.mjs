@@ -5,10 +5,17 @@
 // index.html also runs it as a module script before PyScript's own, so Pyodide
 // downloads and boots while PyScript's JavaScript loads and reads its config.
 // PyScript's loadPyodide() call then gets that same interpreter.
+//
+// Two zips of bytecode: the boot zip (what Pyodide imports to start) replaces the
+// standard library; the app zip (PyScript's package, PyJWT, oidc_spa, the page)
+// is requested once the WebAssembly module is in, so that on a slow link it
+// downloads while Pyodide boots, and is mounted before PyScript runs any Python.
 export * from "./pyodide.mjs";
 import { loadPyodide as loadStockPyodide } from "./pyodide.mjs";
 
 const STDLIB_ZIP = "python_stdlib_bytecode.zip";
+const APP_ZIP = "python_app_bytecode.zip";
+const APP_ZIP_PATH = "/lib/python_app.zip"; // as compiled in (devtools/bytecode.py)
 // What PyScript passes; anything else (packages, a lock file) needs a fresh boot.
 const ACCEPTED_OPTIONS = new Set(["indexURL", "stdout", "stderr"]);
 
@@ -34,17 +41,34 @@ function readFullStdlib() {
   return bytes;
 }
 
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 async function boot() {
+  let appZip;
   const pyodide = await loadStockPyodide({
     stdLibURL: new URL(`./${STDLIB_ZIP}`, import.meta.url).href,
     stdout: (text) => output.stdout(text),
     stderr: (text) => output.stderr(text),
+    // Called once the WebAssembly module is instantiated, before Python starts.
+    fsInit: () => {
+      appZip = fetchBytes(new URL(`./${APP_ZIP}`, import.meta.url).href);
+      appZip.catch(() => {}); // awaited below
+    },
   });
-  // The zip before the working directory on sys.path: PyScript writes its Python
-  // package there as sources, and the precompiled copy in the zip is the same.
-  pyodide.runPython("import sys\nsys.path.remove('')\nsys.path.append('')");
+  pyodide.FS.writeFile(APP_ZIP_PATH, await appZip);
+  // The app zip right after the boot zip, and both before the working directory:
+  // PyScript writes its Python package there as sources, and the precompiled copy
+  // is the same.
+  pyodide.runPython(`import sys
+sys.path.remove('')
+sys.path.insert(1, ${JSON.stringify(APP_ZIP_PATH)})
+sys.path.append('')`);
   const fallback = pyodide.pyimport("stdlib_fallback");
-  fallback.install(readFullStdlib);
+  fallback.install(readFullStdlib, APP_ZIP_PATH);
   fallback.destroy();
   return pyodide;
 }

@@ -96,9 +96,10 @@ class LeftOutModuleFinder:
     """Finds left-out standard-library modules in the full zip, fetched on first need."""
 
     def __init__(self, read_full_zip: Callable[[], Any], trimmed_zip: str,
-                 full_zip: str) -> None:
+                 full_zip: str, app_zip: str | None = None) -> None:
         self._read_full_zip = read_full_zip
-        self._trimmed_zip = trimmed_zip
+        self._trimmed_zip = trimmed_zip  # holds LEFT_OUT_LIST
+        self._trimmed_zips = [trimmed_zip] + ([app_zip] if app_zip else [])
         self._full_zip = full_zip
         self._left_out: frozenset[str] | None = None
         self._fetched = False
@@ -116,8 +117,8 @@ class LeftOutModuleFinder:
         if path is None:
             search = [self._full_zip]
         else:  # a submodule: look in the same package folder of the full zip
-            search = [entry.replace(self._trimmed_zip, self._full_zip, 1) for entry in path
-                      if entry.startswith(self._trimmed_zip)]
+            search = [self._full_zip + entry[len(zip_path):] for entry in path
+                      for zip_path in self._trimmed_zips if entry.startswith(zip_path + "/")]
         return importlib.machinery.PathFinder.find_spec(name, search)
 
     def path_hook(self, path: str) -> _FullZipEntryFinder:
@@ -145,14 +146,17 @@ class LeftOutModuleFinder:
             self._fetched = True
 
 
-def install(read_full_zip: Callable[[], Any], trimmed_zip: str | None = None,
-            full_zip: str | None = None) -> LeftOutModuleFinder:
-    """Append the finder to sys.meta_path. The zips default to Pyodide's places."""
+def install(read_full_zip: Callable[[], Any], app_zip: str | None = None, *,
+            trimmed_zip: str | None = None, full_zip: str | None = None
+            ) -> LeftOutModuleFinder:
+    """Append the finder to sys.meta_path. `app_zip` is the build's second zip, whose
+    packages may have left-out submodules too; the others default to Pyodide's places."""
     version = f"{sys.version_info.major}{sys.version_info.minor}"
     finder = LeftOutModuleFinder(
         read_full_zip,
         trimmed_zip or f"/lib/python{version}.zip",
         full_zip or f"/lib/{FULL_ZIP_NAME}",
+        app_zip,
     )
     sys.path_hooks.insert(0, finder.path_hook)
     sys.meta_path.append(finder)
