@@ -260,6 +260,10 @@ def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
                        "auth_config.json"]
     assert all((site / path).is_file() for path in modules + fetched)
     assert "pyodide.asm.wasm" not in html  # a hinted wasm misses Chromium's code cache
+    for name in ("pyodide.mjs", "pyodide.asm.mjs"):  # V8 compiles them while they stream
+        source = (site / "vendor" / "pyodide" / name).read_text()
+        assert source.startswith("//# allFunctionsCalledOnLoad\n")
+        assert source.count("allFunctionsCalledOnLoad") == 1
     # The interpreter module runs before PyScript's, so Pyodide boots while PyScript loads.
     early = html.index('<script type="module" src="./vendor/pyodide/pyodide-fast.mjs">')
     assert early < html.index('<script type="module" src="./vendor/pyscript/core.js">')
@@ -268,6 +272,8 @@ def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
 def test_plain_build_has_no_start_up_hints(site: Path) -> None:
     html = (site / "index.html").read_text()
     assert "preload" not in html and "pyodide-fast.mjs" not in html
+    source = (site / "vendor" / "pyodide" / "pyodide.asm.mjs").read_text()
+    assert "allFunctionsCalledOnLoad" not in source  # the stock runtime, for comparison
 
 
 def test_pyscript_chunk_names_may_contain_dashes(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as a script: make `devtools` importable
 
 from devtools.bytecode import BytecodeError, compile_bytecode_zips
 from devtools.csp import PolicyError, content_security_policy, insert_policy
-from devtools.preload import PreloadError, fast_page_hints, insert_hints
+from devtools.preload import PreloadError, add_compile_hints, fast_page_hints, insert_hints
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -250,6 +250,7 @@ def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
         if f'"{name}"' not in source:
             raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not load {name}")
     (pyodide / FAST_INTERPRETER).write_text(source)
+    add_compile_hints(pyodide)
     # Everything it held is in the bytecode zip now. The stock python_stdlib.zip
     # stays: stdlib_fallback fetches it if code imports a module the trim left out.
     (out / "python.zip").unlink()

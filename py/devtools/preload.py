@@ -12,6 +12,12 @@ The interpreter module also runs as a module script of its own, ahead of
 PyScript's: Pyodide then boots while PyScript's JavaScript loads (see
 devtools/fast_interpreter.mjs).
 
+Pyodide's two JavaScript files also get V8's explicit compile hint (a first line
+`//# allFunctionsCalledOnLoad`, honoured since Chrome 136): their functions are
+compiled off the main thread while the file streams in, instead of one by one
+when Pyodide boots. Measured here: about 60 ms less on the emulated link, no
+change warm.
+
 The WebAssembly module is not hinted: Chromium's wasm code cache then misses, and
 warm loads get slower (measured in the start-up study).
 """
@@ -28,6 +34,12 @@ PYSCRIPT_CHUNKS = ("core", "toml", "error", "deprecations-manager", "donkey", "p
                    "py-game", "py-terminal")
 # "./NAME-HASH.js": Vite's hashes are 8 characters, and may contain "-" too.
 _CHUNK_REFERENCE = re.compile(r"""["']\./([\w-]+)-[\w-]{8}\.js["']""")
+
+
+# V8's magic comment: compile every function of this file eagerly, in the background.
+COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
+# Called throughout Pyodide's boot.
+EAGER_MODULES = ("pyodide.mjs", "pyodide.asm.mjs")
 
 
 class PreloadError(Exception):
@@ -64,6 +76,15 @@ def fast_page_hints(site: Path, interpreter: str, stdlib_zip: str) -> str:
         + [f'<link rel="preload" href="./{path}" as="fetch" crossorigin>' for path in fetched]
         + [f'<script type="module" src="./vendor/pyodide/{interpreter}"></script>']
     )
+
+
+def add_compile_hints(pyodide: Path) -> None:
+    """Mark Pyodide's JavaScript for eager compilation (idempotent)."""
+    for name in EAGER_MODULES:
+        path = pyodide / name
+        source = path.read_text()
+        if not source.startswith(COMPILE_HINT):
+            path.write_text(COMPILE_HINT + source)
 
 
 def insert_hints(html: str, hints: str) -> str:
