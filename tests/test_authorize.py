@@ -54,7 +54,7 @@ def test_bad_responses_are_refused(resp, tx, message):
 
 
 def test_missing_iss_is_refused_when_the_provider_promises_it():
-    strict = ProviderMetadata(**{**METADATA.__dict__, "iss_parameter_supported": True})
+    strict = METADATA._replace(iss_parameter_supported=True)
     with pytest.raises(CallbackError, match="iss"):
         check_callback(response(), TX, strict, now=1010)
 

@@ -8,7 +8,7 @@ against the login this app started itself.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .config import ProviderMetadata, Settings
@@ -93,8 +93,7 @@ def authorization_url(
     return _with_query(metadata.authorization_endpoint, params)
 
 
-@dataclass(frozen=True)
-class CallbackResponse:
+class CallbackResponse(NamedTuple):
     """The authorization response parameters found in the page URL."""
 
     state: str | None

@@ -19,8 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlencode
 
 from .authorize import (
@@ -82,8 +81,7 @@ _PROTOCOL_CLAIMS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class StartResult:
+class StartResult(NamedTuple):
     """What the page should do after start().
 
     clean_url: where the address bar should point (a callback's parameters removed,

@@ -14,8 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import jwt
 from jwt.utils import base64url_decode
@@ -33,8 +32,7 @@ _EC_CURVE = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _HASH = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
 
-@dataclass(frozen=True)
-class TokenResponse:
+class TokenResponse(NamedTuple):
     """A successful token endpoint answer (RFC 6749 5.1)."""
 
     access_token: str
@@ -101,8 +99,7 @@ class SignatureVerifier(Protocol):
     ) -> bool: ...
 
 
-@dataclass(frozen=True)
-class ParsedJwt:
+class ParsedJwt(NamedTuple):
     header: dict[str, Any]
     claims: dict[str, Any]
     signing_input: bytes
