@@ -7,7 +7,6 @@ against the login this app started itself.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -26,8 +25,7 @@ RESPONSE_PARAMETERS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class LoginTransaction:
+class LoginTransaction(NamedTuple):
     """What is remembered between sending the browser away and its return."""
 
     state: str
@@ -49,7 +47,7 @@ class LoginTransaction:
         )
 
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
     @classmethod
     def from_data(cls, data: object) -> LoginTransaction | None:
