@@ -68,12 +68,15 @@ def get_error(url: str, headers: dict[str, str]) -> tuple[int, Message, bytes]:
 
 @dataclass
 class RunProcess:
-    """run.py as a child process; its stdout is read in a thread so it never blocks."""
+    """run.py as a child process; both its pipes are read in threads, the only readers,
+    so it never blocks on a full pipe and no pipe is closed under a reader."""
 
     args: list[str]
     process: subprocess.Popen[str] = field(init=False)
     lines: queue.Queue[str | None] = field(default_factory=queue.Queue, init=False)
     stdout: list[str] = field(default_factory=list, init=False)
+    stderr: list[str] = field(default_factory=list, init=False)
+    readers: list[threading.Thread] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.process = subprocess.Popen(
@@ -81,14 +84,21 @@ class RunProcess:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8",
         )
-        threading.Thread(target=self._pump, daemon=True).start()
+        self.readers = [threading.Thread(target=self._pump_stdout, daemon=True),
+                        threading.Thread(target=self._pump_stderr, daemon=True)]
+        for reader in self.readers:
+            reader.start()
 
-    def _pump(self) -> None:
+    def _pump_stdout(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             self.stdout.append(line)
             self.lines.put(line)
         self.lines.put(None)
+
+    def _pump_stderr(self) -> None:
+        assert self.process.stderr is not None
+        self.stderr.extend(self.process.stderr)
 
     def wait_for_url(self) -> str:
         while True:
@@ -102,14 +112,16 @@ class RunProcess:
                 return match.group(1)
 
     def finish(self, timeout: float = STOP_TIMEOUT) -> str:
-        """Wait for the exit; returns stderr."""
-        _, stderr = self.process.communicate(timeout=timeout)
-        return stderr
+        """Wait for the exit and the end of both pipes; returns stderr."""
+        self.process.wait(timeout=timeout)
+        for reader in self.readers:
+            reader.join(timeout=timeout)
+        return "".join(self.stderr)
 
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.finish()
 
 
 @pytest.fixture
