@@ -1,12 +1,13 @@
 """Imports what the fast build's trimmed standard library left out. Runs in the page.
 
-The fast build ships only the standard-library modules the page imports (see
-devtools/bytecode.py). Code that imports anything else (an app built on
-oidc_spa, a rare error path) must still work: this finder, last on
+The fast build ships only the standard-library modules the page imports, in two
+zips (see devtools/bytecode.py). Code that imports anything else (an app built
+on oidc_spa, a rare error path) must still work: this finder, last on
 sys.meta_path, fetches Pyodide's full standard library (sources) once, on the
-first import of a module that was left out, and imports it from there. That
-costs one download and a compile, so the e2e suite checks the sample page never
-needs it.
+first import of a module that was left out, and imports it from there; a left-out
+submodule of a package in either zip is looked up in the same folder of the full
+zip. That costs one download and a compile, so the e2e suite checks the sample
+page never needs it.
 
 Modules from the full zip lose their docstrings as they are compiled, like the
 precompiled ones (the build uses without_docstrings() from here too): some
