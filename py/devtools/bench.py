@@ -160,34 +160,29 @@ STORAGE_SCRIPT = """
 })();
 """
 
-REFERENCE_HTML = """<!doctype html>
+# The two bare pages (reference, runtime floor): one module script and the
+# checking line; the script sets data-session once its runtime is up.
+BARE_PAGE_HTML = """<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
-  <title>Reference: bare Pyodide + PyJWT</title>
-  <script type="module" src="./boot.mjs"></script>
+  <title>__TITLE__</title>
+  __HEAD__<script type="module" src="./boot.mjs"></script>
 </head>
 <body data-session="checking">
   <p id="checking-message">Checking your session&hellip;</p>
 </body>
 </html>
 """
+REFERENCE_HTML = BARE_PAGE_HTML.replace("__TITLE__", "Reference: bare Pyodide + PyJWT") \
+    .replace("__HEAD__", "")
 
 # The runtime floor: the app's Pyodide and bytecode zip booted bare, no PyScript and
 # no page code. What the app spends above it is PyScript and the page itself.
-FLOOR_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Runtime floor: Pyodide with the app's bytecode zip</title>
-  <link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" crossorigin>
-  <script type="module" src="./boot.mjs"></script>
-</head>
-<body data-session="checking">
-  <p id="checking-message">Checking your session&hellip;</p>
-</body>
-</html>
-"""
+FLOOR_HTML = BARE_PAGE_HTML.replace(
+    "__TITLE__", "Runtime floor: Pyodide with the app's bytecode zip"
+).replace("__HEAD__", '<link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" '
+          'crossorigin>\n  ')
 FLOOR_MODULE = """import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 
 await loadPyodide({ stdLibURL: new URL("../vendor/pyodide/__ZIP__", import.meta.url).href });

@@ -68,15 +68,21 @@ RUN_PYTHON = """async (code) => {
 }"""
 
 
+def run_python_after_start(page, url: str, code: str) -> tuple[object, list[str]]:
+    """Open the page, then run `code` in its interpreter: the result, and the URLs
+    requested meanwhile."""
+    open_app(page, url)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    return page.evaluate(RUN_PYTHON, code), requests
+
+
 @pytest.mark.full_stdlib
 def test_a_module_the_trim_left_out_imports_from_the_full_stdlib(page, site):
-    open_app(page, site.url)
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
-    written = page.evaluate(RUN_PYTHON, "import csv, io\n"
-                            "out = io.StringIO()\n"
-                            "csv.writer(out).writerow(['a', 'b c'])\n"
-                            "out.getvalue()")
+    written, requests = run_python_after_start(page, site.url, "import csv, io\n"
+                                               "out = io.StringIO()\n"
+                                               "csv.writer(out).writerow(['a', 'b c'])\n"
+                                               "out.getvalue()")
     assert written == "a,b c\r\n"
     assert [url for url in requests if url.endswith("python_stdlib.zip")] == [
         site.url + "vendor/pyodide/python_stdlib.zip"]
@@ -102,12 +108,10 @@ def test_precompiled_modules_keep_line_numbers_but_not_columns(page, site):
 
 
 def test_a_module_that_exists_nowhere_fails_without_a_download(page, site):
-    open_app(page, site.url)
-    requests = []
-    page.on("request", lambda request: requests.append(request.url))
-    outcome = page.evaluate(RUN_PYTHON, "try:\n    import _winapi\n"
-                            "except ImportError as error:\n    outcome = type(error).__name__\n"
-                            "outcome")
+    outcome, requests = run_python_after_start(
+        page, site.url, "try:\n    import _winapi\n"
+        "except ImportError as error:\n    outcome = type(error).__name__\n"
+        "outcome")
     assert outcome == "ModuleNotFoundError"
     assert not any(url.endswith("python_stdlib.zip") for url in requests)
 
