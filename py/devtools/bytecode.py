@@ -69,7 +69,6 @@ STARTUP = set(sys.modules)
 import _imp
 import importlib
 import importlib.util
-import sys
 import zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 
