@@ -23,7 +23,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.bytecode import BytecodeError, compile_bytecode_zips
+from devtools.bytecode import APP_ZIP_MOUNT, BytecodeError, compile_bytecode_zips
 from devtools.csp import PolicyError, content_security_policy, insert_policy
 from devtools.preload import PreloadError, add_compile_hints, fast_page_hints, insert_hints
 
@@ -246,9 +246,9 @@ def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
     except BytecodeError as error:
         raise BuildError(str(error)) from None
     source = FAST_INTERPRETER_SOURCE.read_text()
-    for name in (BYTECODE_ZIP, APP_BYTECODE_ZIP):
+    for name in (BYTECODE_ZIP, APP_BYTECODE_ZIP, APP_ZIP_MOUNT):
         if f'"{name}"' not in source:
-            raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not load {name}")
+            raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not use {name}")
     (pyodide / FAST_INTERPRETER).write_text(source)
     add_compile_hints(pyodide)
     # Everything it held is in the bytecode zip now. The stock python_stdlib.zip

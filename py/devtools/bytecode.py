@@ -59,6 +59,10 @@ for (const name of ["boot.zip", "app.zip"]) {
 }
 """
 
+# Where the page mounts the app zip; fast_interpreter.mjs must use the same path
+# (build.py checks), and it is compiled into the app zip's file names.
+APP_ZIP_MOUNT = "/lib/python_app.zip"
+
 # Runs inside Pyodide: import closure, trimming, compilation.
 COMPILE_PY = r'''
 import sys
@@ -73,13 +77,13 @@ import zipfile
 from importlib._bootstrap_external import _code_to_hash_pyc
 
 sys.path.insert(0, "/build")
-from stdlib_fallback import without_docstrings
+from stdlib_fallback import LEFT_OUT_LIST, without_docstrings
 
 STDLIB = "/lib/python314.zip"
 APP = "/build/app.zip"
 # Where the page mounts the two zips (fast_interpreter.mjs): file names in tracebacks.
 BOOT_ZIP = STDLIB
-APP_ZIP = "/lib/python_app.zip"
+APP_ZIP = "__APP_ZIP_MOUNT__"
 # Imported by Pyodide and PyScript in the page but not here (no DOM), or lazily on
 # error paths; whatever is still missed is fetched by stdlib_fallback, at a cost the
 # e2e suite would notice.
@@ -99,7 +103,6 @@ CODECS = {"aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "idna",
 # Frozen into the interpreter, so never read from the zip.
 FROZEN_ALIASES = {"importlib._bootstrap", "importlib._bootstrap_external"}
 FALLBACK = "stdlib_fallback"
-LEFT_OUT_LIST = "stdlib_left_out.txt"
 
 def module_of(path):
     # "email/mime/__init__.py" -> "email.mime"; "os.py" -> "os"
@@ -204,6 +207,8 @@ PYSCRIPT_MODULES = sorted(n[:-3] for n in os.listdir("/build/pyscript") if n != 
 main()
 '''
 
+
+COMPILE_PY = COMPILE_PY.replace("__APP_ZIP_MOUNT__", APP_ZIP_MOUNT)
 
 # Shipped in the zip: imports what the trimming left out (see its docstring).
 FALLBACK_SOURCE = Path(__file__).with_name("stdlib_fallback.py")
