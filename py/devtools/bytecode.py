@@ -13,6 +13,9 @@ matches the browser's CPython 3.14 exactly) and writes a zip of .pyc files:
 - stdlib_fallback, which imports any left-out module from Pyodide's full
   standard library (kept on the site, fetched only then), and the list of
   left-out names it answers for.
+- deferred_init, which lets the page import PyJWT's submodules without running
+  its package __init__ (and so without its JWKS client's urllib/http/email
+  imports, which are left out of the zips too).
 Sources, docstrings and column positions are left out to keep the download
 small: tracebacks then show no source lines, but keep file names, line numbers
 and messages.
@@ -36,7 +39,7 @@ from pathlib import Path
 # Runs in Node.js: load the vendored Pyodide, hand it the inputs, run COMPILE_PY.
 NODE_SCRIPT = r"""
 import fs from "node:fs";
-const [pyodideDir, appZip, pyscriptDir, fallbackPy, outDir, compilePy] =
+const [pyodideDir, appZip, pyscriptDir, outDir, compilePy, ...bootPy] =
   process.argv.slice(2);
 const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
 // no_debug_ranges: code objects keep line numbers but no column ranges. Columns only
@@ -47,7 +50,9 @@ const pyodide = await loadPyodide({
 });
 pyodide.FS.mkdirTree("/build/pyscript");
 pyodide.FS.writeFile("/build/app.zip", fs.readFileSync(appZip));
-pyodide.FS.writeFile("/build/stdlib_fallback.py", fs.readFileSync(fallbackPy));
+for (const path of bootPy) {
+  pyodide.FS.writeFile("/build/" + path.split("/").pop(), fs.readFileSync(path));
+}
 for (const name of fs.readdirSync(pyscriptDir)) {
   if (name.endsWith(".py")) {
     pyodide.FS.writeFile("/build/pyscript/" + name, fs.readFileSync(pyscriptDir + "/" + name));
@@ -78,6 +83,10 @@ from importlib._bootstrap_external import _code_to_hash_pyc
 
 sys.path.insert(0, "/build")
 from stdlib_fallback import LEFT_OUT_LIST, without_docstrings
+# As in the page: packages whose __init__ runs on first use, so that what only their
+# __init__ imports stays out of the zips (fetched by stdlib_fallback if ever used).
+import deferred_init
+deferred_init.install()
 
 STDLIB = "/lib/python314.zip"
 APP = "/build/app.zip"
@@ -102,7 +111,7 @@ CODECS = {"aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "idna",
           "raw_unicode_escape", "unicode_escape", "punycode"}
 # Frozen into the interpreter, so never read from the zip.
 FROZEN_ALIASES = {"importlib._bootstrap", "importlib._bootstrap_external"}
-FALLBACK = "stdlib_fallback"
+BOOT_MODULES = ("stdlib_fallback", "deferred_init")  # import machinery the page installs
 
 def module_of(path):
     # "email/mime/__init__.py" -> "email.mime"; "os.py" -> "os"
@@ -119,6 +128,8 @@ def closure():
     sys.path[:0] = [APP, "/build"]
     with zipfile.ZipFile(APP) as app:
         roots = sorted({module_of(n) for n in app.namelist() if n.endswith(".py")})
+    # A deferred package's submodules count only when the page imports them.
+    roots = [root for root in roots if root.split(".")[0] not in deferred_init.PACKAGES]
     for root in roots + ["pyscript"] + [f"pyscript.{p}" for p in PYSCRIPT_MODULES]:
         try:
             importlib.import_module(root)
@@ -132,10 +143,11 @@ def closure():
 def exercise():
     """Paths the page takes at run time that import more: JWT decoding, error reports."""
     import traceback
-    import jwt
-    token = jwt.encode({"exp": 1, "aud": "a"}, "k" * 32, algorithm="HS256")
-    jwt.get_unverified_header(token)
-    jwt.decode(token, options={"verify_signature": False})
+    from jwt.api_jws import get_unverified_header
+    from jwt.api_jwt import decode, encode
+    token = encode({"exp": 1, "aud": "a"}, "k" * 32, algorithm="HS256")
+    get_unverified_header(token)
+    decode(token, options={"verify_signature": False})
     try:
         raise ValueError("exercise")
     except ValueError as error:
@@ -195,8 +207,9 @@ def main():
         name = f"pyscript/{module}.py"
         with open(f"/build/{name}", "rb") as source:
             app[name[:-3] + ".pyc"] = pyc(name, source.read(), APP_ZIP)
-    with open(f"/build/{FALLBACK}.py", "rb") as source:
-        boot[f"{FALLBACK}.pyc"] = pyc(f"{FALLBACK}.py", source.read(), BOOT_ZIP)
+    for module in BOOT_MODULES:
+        with open(f"/build/{module}.py", "rb") as source:
+            boot[f"{module}.pyc"] = pyc(f"{module}.py", source.read(), BOOT_ZIP)
     boot[LEFT_OUT_LIST] = "\n".join(sorted(left_out)).encode()
     os.makedirs("/build/out")
     write_zip("/build/out/boot.zip", boot)
@@ -210,8 +223,11 @@ main()
 
 COMPILE_PY = COMPILE_PY.replace("__APP_ZIP_MOUNT__", APP_ZIP_MOUNT)
 
-# Shipped in the zip: imports what the trimming left out (see its docstring).
-FALLBACK_SOURCE = Path(__file__).with_name("stdlib_fallback.py")
+# Shipped in the boot zip, and installed by the page (see their docstrings):
+# stdlib_fallback imports what the trimming left out; deferred_init runs PyJWT's
+# package __init__ only when something uses it.
+BOOT_SOURCES = (Path(__file__).with_name("stdlib_fallback.py"),
+                Path(__file__).with_name("deferred_init.py"))
 
 
 class BytecodeError(Exception):
@@ -233,7 +249,7 @@ def compile_bytecode_zips(
 ) -> None:
     """Write the boot and app bytecode zips (from the cache when the inputs are unchanged)."""
     key = cache_key(pyodide_dir / "pyodide.asm.wasm", pyodide_dir / "python_stdlib.zip",
-                    pyscript_python, app_zip, FALLBACK_SOURCE)
+                    pyscript_python, app_zip, *BOOT_SOURCES)
     cached = cache / key
     if not (cached / "app.zip").is_file():
         node = shutil.which("node")
@@ -248,7 +264,7 @@ def compile_bytecode_zips(
             partial.mkdir()
             result = subprocess.run(
                 [node, str(script), str(pyodide_dir), str(app_zip), str(pyscript_python),
-                 str(FALLBACK_SOURCE), str(partial), str(compile_py)],
+                 str(partial), str(compile_py), *map(str, BOOT_SOURCES)],
                 capture_output=True, text=True, timeout=300,
             )
             if result.returncode != 0 or not (partial / "app.zip").is_file():

@@ -70,6 +70,8 @@ sys.path.append('')`);
   const fallback = pyodide.pyimport("stdlib_fallback");
   fallback.install(readFullStdlib, APP_ZIP_PATH);
   fallback.destroy();
+  // PyJWT's package __init__ (and its JWKS client's urllib/http/email) only on first use.
+  pyodide.runPython("import deferred_init; deferred_init.install()");
   return pyodide;
 }
 

@@ -16,7 +16,12 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
-import jwt
+# PyJWT's submodules, not `jwt` itself: the fast build then need not run the package's
+# __init__, which imports its JWKS client and urllib/http/email with it
+# (devtools/deferred_init.py).
+from jwt.api_jws import get_unverified_header
+from jwt.api_jwt import decode as decode_jwt
+from jwt.exceptions import PyJWTError
 from jwt.utils import base64url_decode
 
 from .errors import IdTokenError, TokenError
@@ -111,10 +116,10 @@ def parse_jwt(token: str) -> ParsedJwt:
     if not isinstance(token, str) or token.count(".") != 2:
         raise IdTokenError("The ID token is not a JSON Web Token.")
     try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
+        header = get_unverified_header(token)
+        claims = decode_jwt(token, options={"verify_signature": False})
         signature = base64url_decode(token.rsplit(".", 1)[1].encode("ascii"))
-    except (jwt.PyJWTError, ValueError, UnicodeError) as error:
+    except (PyJWTError, ValueError, UnicodeError) as error:
         raise IdTokenError("The ID token cannot be read.", detail=str(error)) from None
     if not isinstance(claims, dict):
         raise IdTokenError("The ID token cannot be read.", detail="claims are not an object")

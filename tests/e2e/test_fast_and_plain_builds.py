@@ -91,6 +91,27 @@ def test_a_module_the_trim_left_out_imports_from_the_full_stdlib(page, site):
     assert origin == "/lib/python_stdlib_full.zip/csv.py None"
 
 
+def test_the_page_never_runs_pyjwts_package_init(page, site):
+    """Its JWKS client's urllib/http/email imports were half the page's import time."""
+    open_app(page, site.url)
+    loaded = page.evaluate(RUN_PYTHON, "import sys\n"
+                           "[name for name in ('jwt.api_jwt', 'jwt.jwks_client', "
+                           "'urllib.request', 'http.client', 'email') if name in sys.modules]")
+    assert loaded == ["jwt.api_jwt"]
+
+
+@pytest.mark.full_stdlib
+def test_pyjwt_used_the_usual_way_still_works_in_the_page(page, site):
+    """The first use of a `jwt` name runs its __init__; what that imports and the trim
+    left out comes from the full standard library."""
+    out, requests = run_python_after_start(
+        page, site.url, "import jwt\n"
+        "token = jwt.encode({'sub': 'a'}, 'k' * 32, algorithm='HS256')\n"
+        "[jwt.decode(token, 'k' * 32, algorithms=['HS256'])['sub'], jwt.PyJWKClient.__name__]")
+    assert out == ["a", "PyJWKClient"]
+    assert site.url + "vendor/pyodide/python_stdlib.zip" in requests
+
+
 def test_precompiled_modules_keep_line_numbers_but_not_columns(page, site):
     """Columns only underline source lines, which the fast build does not ship."""
     open_app(page, site.url)
