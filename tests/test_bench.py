@@ -19,7 +19,7 @@ from devtools import bench
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES_ONE_MODE = ("anonymous", "authenticated", "checking painted", "wrong-state frames",
-                    "runtime floor (bare Pyodide, app's zip)")
+                    "runtime floor (app's runtime, no PyScript)")
 
 
 def sample(mode: str, kind: str, ready: float, **extra: Any) -> dict[str, Any]:
@@ -55,9 +55,9 @@ def test_ratios_and_targets_follow_the_medians():
     assert figures["warm anonymous"]["ratio"] == 0.3
     assert figures["cold bytes transferred"]["ratio"] == 2.0
     assert figures["warm checking painted"]["reference"] is None  # never painted there
-    floor = figures["cold runtime floor (bare Pyodide, app's zip)"]
+    floor = figures["cold runtime floor (app's runtime, no PyScript)"]
     assert floor["app"]["median"] == 350.0 and floor["ratio"] == 0.35
-    assert figures["warm runtime floor (bare Pyodide, app's zip)"]["ratio"] == 0.25
+    assert figures["warm runtime floor (app's runtime, no PyScript)"]["ratio"] == 0.25
     assert "warm bytes transferred" not in figures
     verdicts = {item["name"]: item["pass"] for item in report["targets"]}
     assert verdicts["warm anonymous ratio"] is True  # 0.30 <= 0.40

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 import shutil
@@ -210,6 +212,13 @@ def test_plain_build_unpacks_sources_with_stock_pyodide(site: Path) -> None:
     assert (site / "vendor" / "pyodide" / "python_stdlib.zip").is_file()
 
 
+def gzipped_zip(path: Path) -> zipfile.ZipFile:
+    """The fast build's zips ship as gzip files of stored zips."""
+    archive = zipfile.ZipFile(io.BytesIO(gzip.decompress(path.read_bytes())))
+    assert {info.compress_type for info in archive.infolist()} == {zipfile.ZIP_STORED}
+    return archive
+
+
 def test_fast_build_ships_precompiled_python_only(project: Path, tmp_path: Path) -> None:
     site = build_project(project, tmp_path / "fast", plain=False)
     pyodide = site / "vendor" / "pyodide"
@@ -218,11 +227,13 @@ def test_fast_build_ships_precompiled_python_only(project: Path, tmp_path: Path)
     assert (pyodide / "python_stdlib.zip").is_file()
     interpreter = (pyodide / build.FAST_INTERPRETER).read_text()
     assert build.BYTECODE_ZIP in interpreter and build.APP_BYTECODE_ZIP in interpreter
-    assert "stdlib_fallback" in interpreter
-    with zipfile.ZipFile(pyodide / build.BYTECODE_ZIP) as archive:
+    assert "stdlib_fallback" in interpreter and "deferred_init" in interpreter
+    # Pyodide's own standard-library slot gets an empty zip; the boot zip is mounted beside.
+    assert zipfile.ZipFile(pyodide / build.EMPTY_STDLIB_ZIP).namelist() == []
+    with gzipped_zip(pyodide / build.BYTECODE_ZIP) as archive:
         boot = set(archive.namelist())
         left_out = set(archive.read("stdlib_left_out.txt").decode().split())
-    with zipfile.ZipFile(pyodide / build.APP_BYTECODE_ZIP) as archive:
+    with gzipped_zip(pyodide / build.APP_BYTECODE_ZIP) as archive:
         app = set(archive.namelist())
     # Boot: what Pyodide starts with, whole packages; app: the page's code and its imports.
     assert {"encodings/utf_8.pyc", "encodings/idna.pyc", "asyncio/__init__.pyc",
@@ -254,7 +265,7 @@ def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
     hinted = re.findall(hint, html)
     assert hinted[:5] == ["vendor/pyodide/pyodide-fast.mjs", "vendor/pyodide/pyodide.mjs",
                           "vendor/pyodide/pyodide.asm.mjs",
-                          "vendor/pyodide/python_stdlib_bytecode.zip", "main.py"]
+                          "vendor/pyodide/python_stdlib_bytecode.zip.gz", "main.py"]
     assert hinted[5:7] == ["auth_config.json", "vendor/pyscript/core.js"]
     assert html.count('as="fetch" crossorigin') == 3
     assert html.count('crossorigin fetchpriority="low"') == 2  # main.py, auth_config.json
@@ -278,7 +289,7 @@ def test_plain_build_has_no_start_up_hints(site: Path) -> None:
 
 def test_fast_build_bytecode_has_no_docstrings(project: Path, tmp_path: Path) -> None:
     site = build_project(project, tmp_path / "fast", plain=False)
-    with zipfile.ZipFile(site / "vendor" / "pyodide" / build.BYTECODE_ZIP) as archive:
+    with gzipped_zip(site / "vendor" / "pyodide" / build.BYTECODE_ZIP) as archive:
         pyc = archive.read("json/__init__.pyc")
     # Marshalled strings are stored as their bytes: names stay, the docstring is gone.
     assert b"JSONDecodeError" in pyc

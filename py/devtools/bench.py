@@ -51,7 +51,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.build import BYTECODE_ZIP, ROOT, build_site, pyjwt_wheel
+from devtools.build import BYTECODE_ZIP, FAST_INTERPRETER, ROOT, build_site, pyjwt_wheel
 from devtools.provider_process import start_provider
 from devtools.serve import GZIP_SUFFIXES, serve_in_thread
 
@@ -82,8 +82,9 @@ METHOD = {
     "warm": "one profile per page, primed by one load; new tab per measured load",
     "stored_session": "per-tab init script sets localStorage key if absent",
     "link": "CDP Network.emulateNetworkConditions, cold loads only",
-    "runtime_floor": "floor/: loadPyodide() with the app's own bytecode zip (preloaded as "
-    "in the app), nothing else; warm loads share the app's profile",
+    "runtime_floor": "floor/: the app's interpreter module (pyodide-fast.mjs: Pyodide with the "
+    "app's bytecode zips, hinted as in the app), nothing else; warm loads share the app's "
+    "profile",
 }
 
 # The page loads of a round: (kind, URL path below the site, stored session?, final state).
@@ -177,15 +178,17 @@ BARE_PAGE_HTML = """<!doctype html>
 REFERENCE_HTML = BARE_PAGE_HTML.replace("__TITLE__", "Reference: bare Pyodide + PyJWT") \
     .replace("__HEAD__", "")
 
-# The runtime floor: the app's Pyodide and bytecode zip booted bare, no PyScript and
-# no page code. What the app spends above it is PyScript and the page itself.
+# The runtime floor: the fast build's interpreter module (Pyodide with the app's
+# bytecode zips), booted bare with the same hints, no PyScript and no page code.
+# What the app spends above it is PyScript and the page itself.
 FLOOR_HTML = BARE_PAGE_HTML.replace(
-    "__TITLE__", "Runtime floor: Pyodide with the app's bytecode zip"
-).replace("__HEAD__", '<link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" '
-          'crossorigin>\n  ')
-FLOOR_MODULE = """import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+    "__TITLE__", "Runtime floor: the app's Pyodide and bytecode zips"
+).replace("__HEAD__", '<link rel="modulepreload" href="../vendor/pyodide/pyodide.mjs">\n  '
+          '<link rel="modulepreload" href="../vendor/pyodide/pyodide.asm.mjs">\n  '
+          '<link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" crossorigin>\n  ')
+FLOOR_MODULE = """import { loadPyodide } from "../vendor/pyodide/__INTERPRETER__";
 
-await loadPyodide({ stdLibURL: new URL("../vendor/pyodide/__ZIP__", import.meta.url).href });
+await loadPyodide();
 document.body.dataset.session = "anonymous";
 """
 
@@ -259,7 +262,7 @@ def write_floor_page(site: Path) -> None:
     folder = site / "floor"
     folder.mkdir()
     (folder / "index.html").write_text(FLOOR_HTML.replace("__ZIP__", BYTECODE_ZIP))
-    (folder / "boot.mjs").write_text(FLOOR_MODULE.replace("__ZIP__", BYTECODE_ZIP))
+    (folder / "boot.mjs").write_text(FLOOR_MODULE.replace("__INTERPRETER__", FAST_INTERPRETER))
 
 
 def build_bench_site(site: Path, issuer: str) -> None:
@@ -590,7 +593,7 @@ def mode_figures(samples: Sequence[dict[str, Any]], mode: str) -> list[dict[str,
                stats(values_of(samples, mode, [REFERENCE], "checking_painted_ms"))),
         figure(f"{mode} wrong-state frames", "frames", app(APP_KINDS, "wrong_frames"), None),
         # In the app column: the bare runtime, the part of the app's time no page code sets.
-        figure(f"{mode} runtime floor (bare Pyodide, app's zip)", "ms",
+        figure(f"{mode} runtime floor (app's runtime, no PyScript)", "ms",
                app([RUNTIME_FLOOR], "ready_ms"), ref_ready),
     ]
     if mode != "warm":  # warm loads come from the cache: their byte counts say little

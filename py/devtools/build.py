@@ -23,7 +23,12 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from devtools.bytecode import APP_ZIP_MOUNT, BytecodeError, compile_bytecode_zips
+from devtools.bytecode import (
+    APP_ZIP_MOUNT,
+    BOOT_ZIP_MOUNT,
+    BytecodeError,
+    compile_bytecode_zips,
+)
 from devtools.csp import PolicyError, content_security_policy, insert_policy
 from devtools.preload import PreloadError, add_compile_hints, fast_page_hints, insert_hints
 
@@ -46,8 +51,11 @@ PYSCRIPT_ENTRY = ("core.js", "core.css")
 
 # The fast path: PyScript loads this module as its interpreter; it starts the vendored
 # Pyodide with the precompiled standard library (see devtools/bytecode.py).
-BYTECODE_ZIP = "python_stdlib_bytecode.zip"
-APP_BYTECODE_ZIP = "python_app_bytecode.zip"
+BYTECODE_ZIP = "python_stdlib_bytecode.zip.gz"
+APP_BYTECODE_ZIP = "python_app_bytecode.zip.gz"
+# Pyodide's own standard-library slot on the fast build: an empty zip (the boot zip is
+# mounted beside it, see fast_interpreter.mjs).
+EMPTY_STDLIB_ZIP = "python_stdlib_empty.zip"
 FAST_INTERPRETER = "pyodide-fast.mjs"
 FAST_INTERPRETER_SOURCE = Path(__file__).with_name("fast_interpreter.mjs")
 PLAIN_PYSCRIPT_TOML = """# Written by py/devtools/build.py --plain: stock Pyodide, Python sources.
@@ -246,7 +254,10 @@ def make_fast(out: Path, root: Path, node_modules: Path, cache: Path) -> None:
     except BytecodeError as error:
         raise BuildError(str(error)) from None
     source = FAST_INTERPRETER_SOURCE.read_text()
-    for name in (BYTECODE_ZIP, APP_BYTECODE_ZIP, APP_ZIP_MOUNT):
+    with zipfile.ZipFile(pyodide / EMPTY_STDLIB_ZIP, "w"):
+        pass
+    for name in (BYTECODE_ZIP, APP_BYTECODE_ZIP, EMPTY_STDLIB_ZIP, BOOT_ZIP_MOUNT,
+                 APP_ZIP_MOUNT):
         if f'"{name}"' not in source:
             raise BuildError(f"{FAST_INTERPRETER_SOURCE} does not use {name}")
     (pyodide / FAST_INTERPRETER).write_text(source)

@@ -41,6 +41,7 @@ CONTENT_TYPES = {
     ".xml": "application/xml",
     ".wasm": "application/wasm",
     ".zip": "application/zip",
+    ".gz": "application/gzip",  # served as is, like GitHub Pages: no Content-Encoding
     ".png": "image/png",
     ".ico": "image/x-icon",
     ".woff2": "font/woff2",

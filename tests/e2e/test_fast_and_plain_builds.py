@@ -43,7 +43,7 @@ def test_fast_build_ships_bytecode_and_no_sources(page, site):
     requests = []
     page.on("request", lambda request: requests.append(request.url))
     open_app(page, site.url)
-    assert any(url.endswith("python_stdlib_bytecode.zip") for url in requests)
+    assert any(url.endswith("python_stdlib_bytecode.zip.gz") for url in requests)
     assert not any(url.endswith(("python.zip", "python_stdlib.zip")) for url in requests)
 
 
