@@ -16,6 +16,7 @@ import pytest
 
 from devtools import build
 from devtools.build import BuildError, build_site
+from devtools.preload import PreloadError, pyscript_chunks
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "node_modules"
@@ -259,16 +260,19 @@ def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
     site = build_project(project, tmp_path / "fast", plain=False,
                          auth_config={"issuer": "https://op.example.test", "clientId": "a"})
     html = (site / "index.html").read_text()
-    # Pyodide's chain in the order it is needed, and nothing of PyScript's: over HTTP/1.1
-    # six requests at a time, a hint more would keep the WebAssembly request waiting.
+    # Pyodide's chain first, in the order it is needed; PyScript's files and the late
+    # fetches at low priority, so that the WebAssembly request gets the next connection.
     hint = r'<(?:script type="module" src|link rel="(?:module)?preload" href)="\./([^"]+)"'
     hinted = re.findall(hint, html)
-    assert hinted[:5] == ["vendor/pyodide/pyodide-fast.mjs", "vendor/pyodide/pyodide.mjs",
+    assert hinted[:4] == ["vendor/pyodide/pyodide-fast.mjs", "vendor/pyodide/pyodide.mjs",
                           "vendor/pyodide/pyodide.asm.mjs",
-                          "vendor/pyodide/python_stdlib_bytecode.zip.gz", "main.py"]
-    assert hinted[5:7] == ["auth_config.json", "vendor/pyscript/core.js"]
-    assert html.count('as="fetch" crossorigin') == 3
-    assert html.count('crossorigin fetchpriority="low"') == 2  # main.py, auth_config.json
+                          "vendor/pyodide/python_stdlib_bytecode.zip.gz"]
+    chunks = {Path(m).name.rsplit("-", 1)[0] for m in hinted[4:12]}
+    assert chunks == {"core", "toml", "error", "deprecations-manager", "donkey", "py-editor",
+                      "py-game", "py-terminal"}
+    assert hinted[12:] == ["pyscript.toml", "main.py", "auth_config.json",
+                           "vendor/pyscript/core.js"]
+    assert html.count('fetchpriority="low"') == 8 + 3
     assert all((site / path).is_file() for path in hinted)
     assert "pyodide.asm.wasm" not in html  # a hinted wasm misses Chromium's code cache
     for name in ("pyodide.mjs", "pyodide.asm.mjs"):  # V8 compiles them while they stream
@@ -285,6 +289,25 @@ def test_plain_build_has_no_start_up_hints(site: Path) -> None:
     assert "preload" not in html and "pyodide-fast.mjs" not in html
     source = (site / "vendor" / "pyodide" / "pyodide.asm.mjs").read_text()
     assert "allFunctionsCalledOnLoad" not in source  # the stock runtime, for comparison
+
+
+def test_pyscript_chunk_names_may_contain_dashes(tmp_path: Path) -> None:
+    (tmp_path / "core.js").write_text('export{a}from"./core-AbCd-123.js";')
+    names = ["core-AbCd-123.js", "toml-x_y-z123.js", "deprecations-manager-UpAPKqCb.js"]
+    body = "".join(f'import("./{name}");' for name in names[1:])
+    others = ["error", "donkey", "py-editor", "py-game", "py-terminal"]
+    body += "".join(f'import("./{name}-12345678.js");' for name in others)
+    (tmp_path / "core-AbCd-123.js").write_text(body + 'import("./codemirror-BDx3jn9j.js")')
+    chunks = pyscript_chunks(tmp_path)
+    assert set(names) <= set(chunks) and len(chunks) == 8
+    assert "codemirror-BDx3jn9j.js" not in chunks
+
+
+def test_missing_pyscript_chunk_fails_clearly(tmp_path: Path) -> None:
+    (tmp_path / "core.js").write_text('export{a}from"./core-AbCdEf12.js";')
+    (tmp_path / "core-AbCdEf12.js").write_text("")
+    with pytest.raises(PreloadError, match="toml"):
+        pyscript_chunks(tmp_path)
 
 
 def test_fast_build_bytecode_has_no_docstrings(project: Path, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_every_hinted_file_is_fetched_once(page, site):
     open_app(page, site.url)
     html = page.content()
     hinted = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
-    assert len(hinted) == 5  # pyodide.mjs, pyodide.asm.mjs, boot zip, main.py, auth_config.json
+    assert len(hinted) == 14  # Pyodide 3, PyScript 8, its config, main.py, auth_config.json
     for path in hinted:
         assert requests.count(site.url + path) == 1, (path, requests)
 
