@@ -78,3 +78,63 @@ def test_other_packages_and_plain_modules_are_left_alone():
               "print('__getattr__' in vars(email), hasattr(calendar, 'month_name'),"
               " type(calendar.__loader__).__name__)")
     assert out == "False True SourceFileLoader"
+
+
+# A package shaped like PyScript's: its __init__ re-exports a function named like its
+# submodule, and registers a module of its own in sys.modules.
+FAKE_PACKAGE = {
+    "__init__.py": "import sys, types\n"
+                   "from fakepkg.fetch import fetch\n"
+                   "registered = types.ModuleType('fakepkg.registered')\n"
+                   "registered.VALUE = 42\n"
+                   "sys.modules['fakepkg.registered'] = registered\n"
+                   "INIT_RAN = True\n",
+    "fetch.py": "def fetch():\n    return 'fetched'\n",
+    "plain.py": "PLAIN = True\n",
+}
+
+
+def run_with_fake_package(tmp_path: Path, code: str, init: str | None = None) -> str:
+    package = tmp_path / "fakepkg"
+    package.mkdir()
+    for name, source in FAKE_PACKAGE.items():
+        (package / name).write_text(init if init and name == "__init__.py" else source)
+    return run(f"sys.path.insert(0, {str(tmp_path)!r})\n"
+               "sys.meta_path.insert(0, deferred_init.DeferredInitFinder(['fakepkg']))\n"
+               + code)
+
+
+def test_a_submodule_import_leaves_the_init_for_later(tmp_path: Path):
+    out = run_with_fake_package(tmp_path, "import fakepkg.plain\nimport fakepkg\n"
+                                "print('INIT_RAN' in vars(fakepkg), fakepkg.plain.PLAIN)")
+    assert out == "False True"
+
+
+def test_a_name_shadowing_a_submodule_is_what_the_init_binds(tmp_path: Path):
+    out = run_with_fake_package(tmp_path, "import fakepkg\nfrom fakepkg import fetch\n"
+                                "print(fetch(), fakepkg.INIT_RAN)")
+    assert out == "fetched True"
+
+
+def test_a_module_the_init_registers_still_imports(tmp_path: Path):
+    out = run_with_fake_package(tmp_path, "import fakepkg\n"
+                                "from fakepkg.registered import VALUE\n"
+                                "print(VALUE, sys.modules['fakepkg.registered'].VALUE)")
+    assert out == "42 42"
+
+
+def test_a_submodule_that_exists_nowhere_is_still_an_import_error(tmp_path: Path):
+    out = run_with_fake_package(tmp_path, "import fakepkg\n"
+                                "try:\n    import fakepkg.missing\n"
+                                "except ModuleNotFoundError as error:\n    print(error.name)\n"
+                                "print(fakepkg.INIT_RAN)")
+    assert out.splitlines() == ["fakepkg.missing", "True"]
+
+
+def test_an_init_that_fails_fails_at_first_use_like_an_import(tmp_path: Path):
+    out = run_with_fake_package(tmp_path, "import fakepkg\n"
+                                "try:\n    fakepkg.anything\n"
+                                "except ZeroDivisionError:\n    print('raised')\n"
+                                "print('fakepkg' in sys.modules)",
+                                init="1 / 0\n")
+    assert out.splitlines() == ["raised", "False"]

@@ -13,9 +13,9 @@ matches the browser's CPython 3.14 exactly) and writes a zip of .pyc files:
 - stdlib_fallback, which imports any left-out module from Pyodide's full
   standard library (kept on the site, fetched only then), and the list of
   left-out names it answers for.
-- deferred_init, which lets the page import PyJWT's submodules without running
-  its package __init__ (and so without its JWKS client's urllib/http/email
-  imports, which are left out of the zips too).
+- deferred_init, which runs the `__init__` of PyJWT's and PyScript's packages
+  only when something uses a name from them (so PyJWT's JWKS client and its
+  urllib/http/email imports, which the page never uses, are left out too).
 Sources, docstrings and column positions are left out to keep the download
 small: tracebacks then show no source lines, but keep file names, line numbers
 and messages.
@@ -233,8 +233,8 @@ COMPILE_PY = COMPILE_PY.replace("__APP_ZIP_MOUNT__", APP_ZIP_MOUNT) \
     .replace("__BOOT_ZIP_MOUNT__", BOOT_ZIP_MOUNT)
 
 # Shipped in the boot zip, and installed by the page (see their docstrings):
-# stdlib_fallback imports what the trimming left out; deferred_init runs PyJWT's
-# package __init__ only when something uses it.
+# stdlib_fallback imports what the trimming left out; deferred_init runs PyJWT's and
+# PyScript's package __init__ only when something uses them.
 BOOT_SOURCES = (Path(__file__).with_name("stdlib_fallback.py"),
                 Path(__file__).with_name("deferred_init.py"))
 

@@ -89,7 +89,7 @@ sys.path.append('')`);
   const install = pyodide.runPython("import stdlib_fallback; stdlib_fallback.install");
   install.callKwargs(readFullStdlib, APP_ZIP_PATH, { trimmed_zip: BOOT_ZIP_PATH });
   install.destroy();
-  // PyJWT's package __init__ (and its JWKS client's urllib/http/email) only on first use.
+  // PyJWT's and PyScript's package __init__ only on first use (see deferred_init.py).
   pyodide.runPython("import deferred_init; deferred_init.install()");
   return pyodide;
 }

@@ -91,13 +91,27 @@ def test_a_module_the_trim_left_out_imports_from_the_full_stdlib(page, site):
     assert origin == "/lib/python_stdlib_full.zip/csv.py None"
 
 
-def test_the_page_never_runs_pyjwts_package_init(page, site):
-    """Its JWKS client's urllib/http/email imports were half the page's import time."""
+def test_the_page_never_runs_pyjwts_or_pyscripts_package_init(page, site):
+    """PyJWT's JWKS client (urllib/http/email) and PyScript's API were half the page's
+    import time; their packages' __init__ runs on first use (devtools/deferred_init.py)."""
     open_app(page, site.url)
     loaded = page.evaluate(RUN_PYTHON, "import sys\n"
                            "[name for name in ('jwt.api_jwt', 'jwt.jwks_client', "
-                           "'urllib.request', 'http.client', 'email') if name in sys.modules]")
-    assert loaded == ["jwt.api_jwt"]
+                           "'urllib.request', 'http.client', 'email', 'pyscript', "
+                           "'pyscript.display', 'pyscript.storage') if name in sys.modules]")
+    assert loaded == ["jwt.api_jwt", "pyscript"]
+
+
+def test_pyscripts_api_works_when_first_used(page, site):
+    used, _ = run_python_after_start(
+        page, site.url, "import sys, pyscript.js_modules\n"
+        "registered = 'pyscript.js_modules' in sys.modules\n"
+        "from pyscript import display, document, window, config\n"
+        "display('shown by pyscript', target='auth-error', append=False)\n"
+        "[registered, callable(display), document.title == window.document.title, "
+        "type(config).__name__]")
+    assert used == [True, True, True, "dict"]
+    assert page.text_content("#auth-error") == "shown by pyscript"
 
 
 @pytest.mark.full_stdlib
