@@ -17,9 +17,11 @@ lookup of a name the module does not have yet (`jwt.decode`, `from pyscript
 import display`, `jwt.__version__`, `dir(jwt)`) runs the real `__init__` in the
 same module object, then answers: code that uses the package the usual way sees
 what it always saw, only later. Submodules already imported are attributes as
-usual and do not trigger it. So does importing a submodule that no finder knows:
-an `__init__` may register modules of its own in sys.modules (PyScript's makes
-`pyscript.js_modules.*` that way), and those must still import.
+usual and do not trigger it. Importing a submodule that no finder knows does: an
+`__init__` may register modules of its own in sys.modules (PyScript's registers
+`pyscript.js_modules` that way), and those must still import. The import system
+then sets `__spec__` and friends on that object, as on any module it imports
+(for PyScript's, a JavaScript object, they become properties of it).
 """
 
 from __future__ import annotations
