@@ -4,9 +4,10 @@
 
 Builds the site for a local provider it starts (client id bench-spa), adds a
 reference page (reference/: loadPyodide, loadPackage(PyJWT wheel), import jwt,
-then data-session="anonymous") and a runtime-floor page (floor/: loadPyodide
-with the app's own bytecode zip, nothing else: no target, it shows how much of
-the app's time the runtime alone takes), serves them like GitHub Pages under
+then data-session="anonymous") and a runtime-floor page (floor/: the app's own
+interpreter module, pyodide-fast.mjs, with its bytecode zips, nothing else: no
+target, it shows how much of the app's time the runtime alone takes), serves
+them like GitHub Pages under
 /bench/ and loads them in Chromium, interleaved:
 
 - warm: one persistent profile per page, primed by one load; every measured load
