@@ -3,6 +3,7 @@ the same page: the same states, profile, reload and logout."""
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -124,6 +125,22 @@ def test_pyjwt_used_the_usual_way_still_works_in_the_page(page, site):
         "[jwt.decode(token, 'k' * 32, algorithms=['HS256'])['sub'], jwt.PyJWKClient.__name__]")
     assert out == ["a", "PyJWKClient"]
     assert site.url + "vendor/pyodide/python_stdlib.zip" in requests
+
+
+def test_a_host_that_decodes_the_gzipped_zips_still_starts_the_page(page, site):
+    """Fault injection: a host that sends the .gz files with Content-Encoding: gzip, so
+    the browser hands the page the zips themselves."""
+    served = []
+
+    def decoded(route):
+        response = route.fetch()
+        served.append(route.request.url)
+        route.fulfill(response=response, body=gzip.decompress(response.body()))
+
+    page.route("**/*.zip.gz", decoded)
+    open_app(page, site.url)
+    assert sorted(url.rsplit("/", 1)[1] for url in served) == [
+        "python_app_bytecode.zip.gz", "python_stdlib_bytecode.zip.gz"]
 
 
 def test_precompiled_modules_keep_line_numbers_but_not_columns(page, site):
