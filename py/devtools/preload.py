@@ -38,11 +38,11 @@ PYSCRIPT_CHUNKS = ("core", "toml", "error", "deprecations-manager", "donkey", "p
                    "py-game", "py-terminal")
 # "./NAME-HASH.js": Vite's hashes are 8 characters, and may contain "-" too.
 _CHUNK_REFERENCE = re.compile(r"""["']\./([\w-]+)-[\w-]{8}\.js["']""")
-# Fetched by PyScript before it asks for the interpreter.
-PYSCRIPT_CONFIG = "pyscript.toml"
-# Needed only once Pyodide has started, but then at once: the page's script and its
-# settings.
-LATE_FETCHES = ("main.py", "auth_config.json")
+# Fetched at low priority: PyScript's config (read before it asks for the interpreter),
+# then the page's script and its settings (needed once Pyodide has started). A
+# deployment may write auth_config.json after the build: hinted only if it is there.
+LATE_FETCHES = ("pyscript.toml", "main.py")
+LATE_FETCHES_IF_PRESENT = ("auth_config.json",)
 
 # V8's magic comment: compile every function of this file eagerly, in the background.
 COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
@@ -74,11 +74,10 @@ def fast_page_hints(site: Path, interpreter: str, stdlib_zip: str) -> str:
     runtime = [f"vendor/pyodide/{name}" for name in (interpreter, "pyodide.mjs",
                                                      "pyodide.asm.mjs", stdlib_zip)]
     pyscript = [f"vendor/pyscript/{name}" for name in pyscript_chunks(site / "vendor/pyscript")]
-    for path in [*runtime, *pyscript, PYSCRIPT_CONFIG, "main.py"]:
+    for path in [*runtime, *pyscript, *LATE_FETCHES]:
         if not (site / path).is_file():
             raise PreloadError(f"{site / path} not found: nothing to preload")
-    # auth_config.json may be missing here: a deployment writes it later.
-    late = [PYSCRIPT_CONFIG] + [path for path in LATE_FETCHES if (site / path).is_file()]
+    late = [*LATE_FETCHES, *(path for path in LATE_FETCHES_IF_PRESENT if (site / path).is_file())]
     module, imported, glue, boot_zip = runtime
     # "crossorigin" makes the hint's request match fetch()'s defaults (cors mode,
     # same-origin credentials), or the browser would fetch the file twice.
