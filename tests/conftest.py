@@ -90,7 +90,7 @@ class Provider:
         self.call("PUT", f"/_test/users/{sub}", claims)
         return f"{sub}-demo"
 
-    def settings(self, **values: int) -> dict[str, Any]:
+    def settings(self, **values: int | bool) -> dict[str, Any]:
         return self.call("POST", "/_test/settings", values)
 
     def log(self) -> dict[str, Any]:
@@ -98,6 +98,15 @@ class Provider:
 
     def refresh_calls(self) -> list[dict[str, Any]]:
         return [c for c in self.log()["token_calls"] if c["grant_type"] == "refresh_token"]
+
+    def revocations(self) -> list[dict[str, Any]]:
+        """Calls to /revoke: token_sha256_prefix, token_type and outcome of each."""
+        return self.log()["revocations"]
+
+    def refresh_token_state(self, prefix: str) -> str:
+        """live, rotated, revoked, expired or unknown, for the refresh token whose SHA-256
+        starts with prefix (as the token log shows it); the token is not spent."""
+        return self.call("GET", f"/_test/refresh-token?prefix={prefix}")["state"]
 
     def misbehave(self, mode: str | None, **options: float) -> None:
         self.call("POST", "/_test/misbehave", {"mode": mode, **options} if mode else {})

@@ -52,12 +52,12 @@ class PyJwtVerifier:
 
 @dataclass
 class SigningKey:
-    kid: str
+    kid: str | None  # None: tokens and the JWKS name no kid at all
     algorithm: str
     private_key: Any
 
     @classmethod
-    def rsa(cls, kid: str = "rsa-1") -> SigningKey:
+    def rsa(cls, kid: str | None = "rsa-1") -> SigningKey:
         return cls(kid, "RS256", rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
     @classmethod
@@ -67,12 +67,14 @@ class SigningKey:
     def public_jwk(self) -> dict[str, Any]:
         algorithm = RSAAlgorithm if self.algorithm.startswith("RS") else ECAlgorithm
         jwk = json.loads(algorithm.to_jwk(self.private_key.public_key()))
-        return {**jwk, "kid": self.kid, "use": "sig", "alg": self.algorithm}
+        named = {"kid": self.kid} if self.kid is not None else {}
+        return {**jwk, **named, "use": "sig", "alg": self.algorithm}
 
     def sign(self, claims: Mapping[str, Any], headers: Mapping[str, Any] | None = None) -> str:
+        named = {"kid": self.kid} if self.kid is not None else {}
         return jwt.encode(
             dict(claims), self.private_key, algorithm=self.algorithm,
-            headers={"kid": self.kid, **(headers or {})},
+            headers={**named, **(headers or {})},
         )
 
 
@@ -96,6 +98,15 @@ class InProcessProvider:
     # Hooks for misbehaviour: change the ID token's claims, or replace an endpoint's answer.
     tamper_claims: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     override: dict[str, HttpResponse | Exception] = field(default_factory=dict)
+    # Refresh grants: "rotate" (a new refresh token each time, reuse refused), "omit"
+    # (no refresh_token in the answer, the old one stays valid: Google, Okta's default)
+    # or "same" (the same refresh token sent back).
+    rotation: str = "rotate"
+    # What a refresh answer leaves out, e.g. {"id_token"} or {"id_token", "expires_in"}.
+    refresh_omits: set[str] = field(default_factory=set)
+    # While set, token requests wait for it: a provider answering late, on cue.
+    token_gate: asyncio.Event | None = None
+    revocations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.http = _ProviderHttp(self)
@@ -108,6 +119,7 @@ class InProcessProvider:
             "userinfo_endpoint": f"{ISSUER}/userinfo",
             "jwks_uri": f"{ISSUER}/jwks",
             "end_session_endpoint": f"{ISSUER}/end_session",
+            "revocation_endpoint": f"{ISSUER}/revoke",
             "authorization_response_iss_parameter_supported": self.send_iss,
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         }
@@ -145,7 +157,8 @@ class InProcessProvider:
             return _json(400, {"error": "invalid_grant", "error_description": "PKCE failed"})
         return self.issue(request.get("nonce"), "offline_access" in request.get("scope", ""))
 
-    def issue(self, nonce: str | None, with_refresh_token: bool) -> HttpResponse:
+    def issue(self, nonce: str | None, with_refresh_token: bool,
+              omit: set[str] | frozenset[str] = frozenset()) -> HttpResponse:
         access_token = secrets.token_urlsafe(16)
         self.access_tokens[access_token] = self.user["sub"]
         answer = {"access_token": access_token, "token_type": "Bearer",
@@ -154,15 +167,32 @@ class InProcessProvider:
         if with_refresh_token:
             answer["refresh_token"] = refresh_token = secrets.token_urlsafe(16)
             self.refresh_tokens[refresh_token] = "live"
-        return _json(200, answer)
+        return _json(200, {k: v for k, v in answer.items() if k not in omit})
 
     def refresh(self, refresh_token: str) -> HttpResponse:
-        """Rotation: each refresh token works once; a reused one is refused."""
+        """With rotation each refresh token works once and a reused one is refused;
+        without, it works until revoked."""
         self.refresh_uses.append(refresh_token)
         if self.refresh_tokens.get(refresh_token) != "live":
             return _json(400, {"error": "invalid_grant", "error_description": "reused"})
-        self.refresh_tokens[refresh_token] = "used"
-        return self.issue(None, True)
+        if self.rotation == "rotate":
+            self.refresh_tokens[refresh_token] = "used"
+            return self.issue(None, True, self.refresh_omits)
+        answer = json.loads(self.issue(None, False, self.refresh_omits).text)
+        if self.rotation == "same":
+            answer["refresh_token"] = refresh_token
+        return _json(200, answer)
+
+    def revoke(self, form: Mapping[str, str]) -> HttpResponse:
+        """RFC 7009: a refresh token's grant ends (here: every token, one user)."""
+        token = form.get("token", "")
+        self.revocations.append(token)
+        if token in self.refresh_tokens:
+            self.revoke_all()
+        return HttpResponse(200, "")
+
+    def live_refresh_tokens(self) -> list[str]:
+        return [token for token, state in self.refresh_tokens.items() if state == "live"]
 
     def revoke_all(self) -> None:
         self.access_tokens.clear()
@@ -191,8 +221,18 @@ class _ProviderHttp:
         await asyncio.sleep(0.001)  # a real request lets other tasks (other tabs) run meanwhile
         if method == "POST" and urlsplit(url).path == "/token":
             form = {k: v[0] for k, v in parse_qs(body or "").items()}
-            return self._answer(method, url, lambda path: self.provider.token(form))
+            gate = self.provider.token_gate
+            answer = self._answer(method, url, lambda path: self.provider.token(form))
+            if gate is not None:  # processed at once, answered late
+                await gate.wait()
+            return answer
         return self._answer(method, url, lambda path: self._get(path, headers or {}))
+
+    def send_detached(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                      body: str | None = None) -> None:
+        form = {k: v[0] for k, v in parse_qs(body or "").items()}
+        assert method == "POST" and urlsplit(url).path == "/revoke", url
+        self._answer(method, url, lambda path: self.provider.revoke(form))
 
     def _answer(
         self, method: str, url: str, handler: Callable[[str], HttpResponse]
@@ -217,3 +257,21 @@ class _ProviderHttp:
 
 def _json(status: int, body: object) -> HttpResponse:
     return HttpResponse(status, json.dumps(body))
+
+
+# -- this app's keys in storage (oidc_spa.store.SessionStore's layout) -------------
+
+PLANTED_ID = "planted-session-0001"
+
+
+def has_session(storage: Any, client_id: str = CLIENT_ID) -> bool:
+    """A login is signed in, or a record of one is left behind."""
+    prefix = f"oidc_spa:{client_id}:"
+    return any(key == prefix + "current" or key.startswith(prefix + "session:")
+               for key in storage.items)
+
+
+def plant_record(storage: Any, text: str, client_id: str = CLIENT_ID) -> None:
+    """Put `text` where the signed-in login's record is read from."""
+    storage.items[f"oidc_spa:{client_id}:current"] = PLANTED_ID
+    storage.items[f"oidc_spa:{client_id}:session:{PLANTED_ID}"] = text

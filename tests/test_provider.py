@@ -469,6 +469,7 @@ def test_test_controls_absent_without_flag() -> None:
         body = b'{"mode": "token_500"}'
         assert browser.post(f"{plain.issuer}/_test/misbehave", body=body).status == 404
         assert browser.post(f"{plain.issuer}/_test/reset", body=b"{}").status == 404
+        assert browser.get(f"{plain.issuer}/_test/refresh-token?prefix={'0' * 16}").status == 404
 
 
 # ----------------------------------------------------------------------------- misbehaviour
@@ -759,10 +760,265 @@ def test_misbehave_rejects_bad_requests(issuer: str, body: Any) -> None:
 
 def test_reset_restores_settings_and_stops_misbehaving(issuer: str,
                                                        misbehave: Callable[..., Any]) -> None:
-    control(issuer, "POST", "/_test/settings", {"id_token_ttl": 5, "access_token_ttl": 7})
+    control(issuer, "POST", "/_test/settings",
+            {"id_token_ttl": 5, "access_token_ttl": 7, "rotate_refresh_tokens": False})
     misbehave("discovery_500")
     reply = control(issuer, "POST", "/_test/reset")
     assert reply.status == 200 and reply.headers["Access-Control-Allow-Origin"] == "*"
     assert reply.json() == {"misbehave": {"mode": None, "seconds": None},
-                            "settings": {"id_token_ttl": 3600, "access_token_ttl": 3600}}
+                            "settings": {"id_token_ttl": 3600, "access_token_ttl": 3600,
+                                         "rotate_refresh_tokens": True}}
     assert Browser().get(f"{issuer}/.well-known/openid-configuration").status == 200
+
+
+# ----------------------------------------------------------------------------- revocation
+
+
+def revoke(issuer: str, token: str | None, **extra: str) -> Reply:
+    """POST /revoke as the browser page would: a plain form from the public client."""
+    form = {"client_id": CLIENT_ID, **extra}
+    if token is not None:
+        form["token"] = token
+    return Browser().post(f"{issuer}/revoke", form=form)
+
+
+def sha256_prefix(token: str) -> str:
+    """How the test log names a token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def revocations(issuer: str) -> list[dict[str, Any]]:
+    return control(issuer, "GET", "/_test/log").json()["revocations"]
+
+
+def refresh_token_state(issuer: str, token: str) -> str:
+    reply = control(issuer, "GET", f"/_test/refresh-token?prefix={sha256_prefix(token)}")
+    assert reply.status == 200, reply.text
+    return reply.json()["state"]
+
+
+def renewing_tokens(issuer: str) -> dict[str, Any]:
+    return signed_in_tokens(issuer, scope="openid profile offline_access")
+
+
+def test_discovery_lists_revocation_endpoint(issuer: str) -> None:
+    meta = Browser().get(f"{issuer}/.well-known/openid-configuration").json()
+    assert meta["revocation_endpoint"] == f"{issuer}/revoke"
+    assert meta["revocation_endpoint_auth_methods_supported"] == ["none"]
+
+
+def test_revoking_a_refresh_token_revokes_its_grant(issuer: str) -> None:
+    control(issuer, "POST", "/_test/reset-log")
+    first = renewing_tokens(issuer)
+    second = refresh(issuer, first["refresh_token"]).json()
+    assert userinfo(issuer, first["access_token"]).status == 200
+
+    reply = revoke(issuer, second["refresh_token"], token_type_hint="refresh_token")
+    assert reply.status == 200 and reply.body == b""
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+
+    gone = refresh(issuer, second["refresh_token"])
+    assert gone.status == 400 and gone.json()["error"] == "invalid_grant"
+    for access_token in (first["access_token"], second["access_token"]):
+        dead = userinfo(issuer, access_token)  # the grant's every access token
+        assert dead.status == 401 and 'error="invalid_token"' in dead.headers["WWW-Authenticate"]
+    issued = control(issuer, "GET", "/_test/log").json()["token_calls"][1]
+    assert revocations(issuer) == [{"token_sha256_prefix": issued[
+        "issued_refresh_token_sha256_prefix"], "token_type": "refresh_token", "outcome": "ok"}]
+
+    again = revoke(issuer, second["refresh_token"])  # already revoked: still fine
+    assert again.status == 200 and again.body == b""
+    assert revocations(issuer)[-1]["outcome"] == "ok"
+
+
+def test_revoking_an_access_token_spares_the_rest(issuer: str) -> None:
+    control(issuer, "POST", "/_test/reset-log")
+    tokens = renewing_tokens(issuer)
+    # A wrong hint only orders the search (RFC 7009 2.1): the token is still found.
+    assert revoke(issuer, tokens["access_token"], token_type_hint="refresh_token").status == 200
+    assert userinfo(issuer, tokens["access_token"]).status == 401
+
+    assert refresh_token_state(issuer, tokens["refresh_token"]) == "live"
+    renewed = refresh(issuer, tokens["refresh_token"])
+    assert renewed.status == 200, renewed.text
+    assert userinfo(issuer, renewed.json()["access_token"]).status == 200
+    assert revocations(issuer) == [{"token_sha256_prefix": sha256_prefix(tokens["access_token"]),
+                                    "token_type": "access_token", "outcome": "ok"}]
+
+
+@pytest.mark.parametrize("hint", [None, "access_token", "id_token"])
+def test_revoking_an_unknown_token_answers_200(issuer: str, hint: str | None) -> None:
+    control(issuer, "POST", "/_test/reset-log")
+    extra = {"token_type_hint": hint} if hint else {}
+    reply = revoke(issuer, "not-a-token", **extra)  # an unknown hint is ignored too
+    assert reply.status == 200 and reply.body == b""
+    assert revocations(issuer) == [{"token_sha256_prefix": sha256_prefix("not-a-token"),
+                                    "token_type": "unknown", "outcome": "ok"}]
+
+
+def repeated_token(access_token: str) -> dict[str, Any]:
+    body = urlencode([("client_id", CLIENT_ID), ("token", access_token),
+                      ("token", access_token)]).encode()
+    return {"body": body, "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+
+
+@pytest.mark.parametrize(("request_for", "status", "error"), [
+    (lambda t: {"form": {"client_id": CLIENT_ID, "token": t, "client_secret": "s"}},
+     401, "invalid_client"),
+    (lambda t: {"form": {"client_id": CLIENT_ID, "token": t},
+                "headers": {"Authorization": "Basic ZGVtby1zcGE6cw=="}}, 401, "invalid_client"),
+    (lambda t: {"form": {"client_id": "someone-else", "token": t}}, 401, "invalid_client"),
+    (lambda t: {"form": {"token": t}}, 401, "invalid_client"),
+    (lambda t: {"form": {"client_id": CLIENT_ID}}, 400, "invalid_request"),
+    (lambda t: {"form": {"client_id": CLIENT_ID, "token": ""}}, 400, "invalid_request"),
+    (repeated_token, 400, "invalid_request"),
+    (lambda t: {"body": json.dumps({"client_id": CLIENT_ID, "token": t}).encode(),
+                "headers": {"Content-Type": "application/json"}}, 400, "invalid_request"),
+])
+def test_revoke_refuses_bad_requests(issuer: str, request_for: Callable[[str], dict[str, Any]],
+                                     status: int, error: str) -> None:
+    control(issuer, "POST", "/_test/reset-log")
+    access_token = signed_in_tokens(issuer)["access_token"]
+    reply = Browser().post(f"{issuer}/revoke", **request_for(access_token))
+    assert reply.status == status and reply.json()["error"] == error, reply.text
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    if "Authorization" in request_for(access_token).get("headers", {}):
+        assert reply.headers["WWW-Authenticate"].startswith("Basic")
+    assert userinfo(issuer, access_token).status == 200  # nothing was revoked
+    (entry,) = revocations(issuer)
+    assert entry["outcome"] == error and entry["token_type"] == "unknown"
+
+
+def test_revoke_is_open_to_the_browser_page(issuer: str) -> None:
+    preflight = Browser().send("OPTIONS", f"{issuer}/revoke")
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    # What fetch(..., {keepalive: true}) or a form sends: a simple, credential-free POST.
+    simple = revoke(issuer, renewing_tokens(issuer)["refresh_token"])
+    assert simple.status == 200 and simple.headers["Access-Control-Allow-Origin"] == "*"
+    assert Browser().get(f"{issuer}/revoke").status == 405
+
+
+def test_refresh_token_state_control(issuer: str) -> None:
+    tokens = renewing_tokens(issuer)
+    first = tokens["refresh_token"]
+    assert refresh_token_state(issuer, first) == "live"
+    assert refresh_token_state(issuer, first) == "live"  # asking does not spend it
+    second = refresh(issuer, first).json()["refresh_token"]
+    assert refresh_token_state(issuer, first) == "rotated"
+    assert refresh_token_state(issuer, second) == "live"
+    assert revoke(issuer, second).status == 200
+    assert [refresh_token_state(issuer, t) for t in (first, second)] == ["revoked", "revoked"]
+    assert refresh_token_state(issuer, tokens["access_token"]) == "unknown"
+    reply = control(issuer, "GET", f"/_test/refresh-token?prefix={'0' * 16}")
+    assert reply.json() == {"state": "unknown"}
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.parametrize("query", ["", "?prefix=xyz", f"?prefix={'A' * 16}",
+                                   f"?prefix={'0' * 15}", f"?prefix={'0' * 16}&prefix=0"])
+def test_refresh_token_state_control_refuses_bad_prefixes(issuer: str, query: str) -> None:
+    reply = control(issuer, "GET", f"/_test/refresh-token{query}")
+    assert reply.status == 400 and reply.json()["error"] == "invalid_request"
+
+
+def test_reuse_after_revocation_is_still_refused(issuer: str) -> None:
+    tokens = renewing_tokens(issuer)
+    assert revoke(issuer, tokens["refresh_token"]).status == 200
+    assert refresh(issuer, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+# ----------------------------------------------------------------------------- rotation switch
+
+
+def settings(issuer: str, **values: Any) -> Reply:
+    return control(issuer, "POST", "/_test/settings", values)
+
+
+@pytest.fixture
+def rotation_off(issuer: str) -> Iterator[None]:
+    assert settings(issuer, rotate_refresh_tokens=False).json()["rotate_refresh_tokens"] is False
+    yield
+    assert control(issuer, "POST", "/_test/reset").status == 200
+
+
+def assert_reused_three_times(issuer: str, refresh_token: str) -> list[str]:
+    """Refresh three times with the same token; returns the access tokens issued."""
+    access_tokens = []
+    for _ in range(3):
+        reply = refresh(issuer, refresh_token)
+        assert reply.status == 200, reply.text
+        answer = reply.json()
+        assert "refresh_token" not in answer  # the client keeps the one it has
+        assert "nonce" not in verify_id_token(issuer, answer["id_token"])
+        assert userinfo(issuer, answer["access_token"]).status == 200
+        access_tokens.append(answer["access_token"])
+        assert refresh_token_state(issuer, refresh_token) == "live"
+    assert len(set(access_tokens)) == 3
+    return access_tokens
+
+
+@pytest.mark.usefixtures("rotation_off")
+def test_without_rotation_one_refresh_token_serves_the_grant(issuer: str) -> None:
+    control(issuer, "POST", "/_test/reset-log")
+    tokens = renewing_tokens(issuer)
+    assert "refresh_token" in tokens  # the code grant still issues one
+    access_tokens = assert_reused_three_times(issuer, tokens["refresh_token"])
+    calls = control(issuer, "GET", "/_test/log").json()["token_calls"]
+    prefix = sha256_prefix(tokens["refresh_token"])
+    assert [(c["refresh_token_sha256_prefix"], c["issued_refresh_token_sha256_prefix"])
+            for c in calls[1:]] == [(prefix, None)] * 3
+
+    # Revocation still ends it, and everything issued from it.
+    assert revoke(issuer, tokens["refresh_token"]).status == 200
+    assert refresh(issuer, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+    assert all(userinfo(issuer, token).status == 401 for token in access_tokens)
+    assert refresh_token_state(issuer, tokens["refresh_token"]) == "revoked"
+
+
+def test_switching_rotation_back_on_rotates_the_kept_token(issuer: str,
+                                                           rotation_off: None) -> None:
+    kept = renewing_tokens(issuer)["refresh_token"]
+    assert refresh(issuer, kept).status == 200
+    assert settings(issuer, rotate_refresh_tokens=True).status == 200
+    rotated = refresh(issuer, kept).json()
+    assert rotated["refresh_token"] != kept
+    assert refresh_token_state(issuer, kept) == "rotated"
+    assert refresh(issuer, kept).json()["error"] == "invalid_grant"  # reuse detection again
+    assert refresh_token_state(issuer, rotated["refresh_token"]) == "revoked"
+
+
+@pytest.mark.parametrize("body", [
+    {"rotate_refresh_tokens": 0}, {"rotate_refresh_tokens": 1},
+    {"rotate_refresh_tokens": "false"}, {"rotate_refresh_tokens": None},
+    {"id_token_ttl": True}, {"access_token_ttl": False}, {"id_token_ttl": 5.5},
+    {"rotate_tokens": False}, [False],
+])
+def test_settings_validation(issuer: str, body: Any) -> None:
+    reply = control(issuer, "POST", "/_test/settings", body)
+    assert reply.status == 400 and reply.json()["error"] == "invalid_request", reply.text
+    assert control(issuer, "GET", "/_test/settings").json() == {
+        "id_token_ttl": 3600, "access_token_ttl": 3600, "rotate_refresh_tokens": True}
+
+
+def test_reset_restores_rotation(issuer: str) -> None:
+    assert settings(issuer, rotate_refresh_tokens=False).status == 200
+    current = control(issuer, "GET", "/_test/settings").json()
+    assert current["rotate_refresh_tokens"] is False
+    reset = control(issuer, "POST", "/_test/reset").json()
+    assert reset["settings"]["rotate_refresh_tokens"] is True
+    first = renewing_tokens(issuer)["refresh_token"]
+    assert refresh(issuer, first).json()["refresh_token"] != first
+
+
+def test_no_rotation_flag_sets_the_default() -> None:
+    with start_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI], test_controls=True,
+                        extra_args=["--no-refresh-token-rotation"]) as running:
+        plain = running.issuer
+        assert control(plain, "GET", "/_test/settings").json()["rotate_refresh_tokens"] is False
+        assert_reused_three_times(plain, renewing_tokens(plain)["refresh_token"])
+        # A reset goes back to the configured default, not to rotation.
+        assert control(plain, "POST", "/_test/reset").json()["settings"][
+            "rotate_refresh_tokens"] is False

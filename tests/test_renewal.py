@@ -21,7 +21,7 @@ from inprocess_provider import (
 )
 
 from oidc_spa import MemoryStorage, NotAuthenticatedError, Session, parse_settings
-from oidc_spa.errors import SessionEndedError
+from oidc_spa.errors import BusyError, SessionEndedError
 from oidc_spa.lock import LocalLock
 from oidc_spa.transport import HttpResponse
 
@@ -45,7 +45,7 @@ def tabs(provider, clock):
     storage, lock = MemoryStorage(), LocalLock()
 
     def open_tabs(count: int = 1, **settings: Any) -> list[Session]:
-        raw = {"issuer": ISSUER, "clientId": CLIENT_ID,
+        raw = {"issuer": ISSUER, "clientId": CLIENT_ID, "apiUrl": API,
                "scope": "openid profile email offline_access", **settings}
         return [
             Session(parse_settings(json.dumps(raw), PAGE_URL), storage=storage,
@@ -216,19 +216,21 @@ def test_fetch_without_a_session_says_so(tabs):
 
 
 class LaggingView(MemoryStorage):
-    """One tab's view of shared storage that sees the session record late, as a browser
-    can pass localStorage writes between tabs later than a lock handover."""
+    """One tab's view of shared storage that lags behind: once frozen it shows the
+    shared storage as it was at that moment (browsers pass localStorage writes between
+    tabs asynchronously, but in order, so a lagging view is an older state)."""
 
     def __init__(self, shared: MemoryStorage) -> None:
         super().__init__()
         self.shared = shared
-        self.frozen: dict[str, str | None] = {}
+        self.snapshot: dict[str, str] | None = None
 
-    def freeze(self, key: str) -> None:
-        self.frozen[key] = self.shared.getItem(key)
+    def freeze(self) -> None:
+        self.snapshot = dict(self.shared.items)
 
     def getItem(self, key: str) -> str | None:
-        return self.frozen[key] if key in self.frozen else self.shared.getItem(key)
+        items = self.snapshot if self.snapshot is not None else self.shared.items
+        return items.get(key)
 
     def setItem(self, key: str, value: str) -> None:
         self.shared.setItem(key, value)
@@ -250,16 +252,21 @@ def test_a_renewal_not_yet_visible_in_this_tab_is_awaited_not_repeated(provider,
     first, second = tab(shared), tab(view)
     logged_in(first, provider)
     second.sync_from_storage()
-    view.freeze(first.store.session_key)  # the second tab will not see the renewal yet
     clock.now += TTL - 5
 
-    async def renew_then_catch_up() -> bool:
-        assert await first.renew()
-        waiting = asyncio.ensure_future(second.renew())
-        await asyncio.sleep(0.2)
-        view.frozen.clear()  # the write arrives
-        return await waiting
+    async def renew_while_the_other_tab_lags() -> None:
+        provider.token_gate = asyncio.Event()
+        renewing = asyncio.ensure_future(first.renew())
+        while f"oidc_spa:{CLIENT_ID}:renewing" not in shared.items:
+            await asyncio.sleep(0.001)
+        view.freeze()  # the second tab saw the mark, and will not see the result for now
+        provider.token_gate.set()
+        assert await renewing
+        with pytest.raises(BusyError):
+            await second.renew()
+        view.snapshot = None  # the writes arrive
+        assert await second.renew()
 
-    assert run(renew_then_catch_up()) is True
+    run(renew_while_the_other_tab_lags())
     assert second.current == first.current
     assert len(provider.refresh_uses) == len(set(provider.refresh_uses)) == 1

@@ -17,6 +17,8 @@ from inprocess_provider import (
     InProcessProvider,
     PyJwtVerifier,
     SigningKey,
+    has_session,
+    plant_record,
 )
 
 from oidc_spa import (
@@ -153,12 +155,12 @@ def test_two_apps_on_one_origin_keep_separate_sessions(new_session, provider, st
 def test_a_session_copied_from_another_app_is_not_taken(new_session, provider, storage):
     mine = new_session()
     run(mine.start(log_in(mine, provider)))
-    storage.items["oidc_spa:other-app:session"] = storage.items.pop(
-        f"oidc_spa:{CLIENT_ID}:session")
+    for key in list(storage.items):
+        storage.items[key.replace(f":{CLIENT_ID}:", ":other-app:")] = storage.items.pop(key)
     other = new_session(client_id="other-app")
     run(other.start(PAGE_URL))
     assert not other.is_authenticated
-    assert "oidc_spa:other-app:session" not in storage.items
+    assert not has_session(storage, "other-app")
 
 
 @pytest.mark.parametrize("stored", [
@@ -168,7 +170,7 @@ def test_a_session_copied_from_another_app_is_not_taken(new_session, provider, s
                 "expires_at": 9e12}),
 ])
 def test_unreadable_stored_session_is_logged_out_and_cleaned(new_session, storage, stored):
-    storage.items[f"oidc_spa:{CLIENT_ID}:session"] = stored
+    plant_record(storage, stored)
     session = new_session()
     run(session.start(PAGE_URL))
     assert not session.is_authenticated
@@ -224,7 +226,7 @@ def test_wrong_nonce_is_refused_and_nothing_is_stored(new_session, provider, sto
     session = new_session()
     with pytest.raises(IdTokenError, match="nonce"):
         run(session.start(log_in(session, provider)))
-    assert f"oidc_spa:{CLIENT_ID}:session" not in storage.items
+    assert not has_session(storage)
 
 
 def test_key_rotation_is_picked_up_by_reading_the_jwks_again(new_session, provider):
@@ -263,7 +265,7 @@ def test_token_endpoint_error_is_reported_and_nothing_is_stored(new_session, pro
     provider.override["/token"] = HttpResponse(500, "<html>oops</html>")
     with pytest.raises(TokenError):
         run(session.start(callback))
-    assert f"oidc_spa:{CLIENT_ID}:session" not in storage.items
+    assert not has_session(storage)
 
 
 def test_discovery_naming_another_issuer_is_refused(new_session, provider):

@@ -58,7 +58,9 @@ from devtools.serve import GZIP_SUFFIXES, serve_in_thread
 
 CLIENT_ID = "bench-spa"
 BASE_PATH = "/bench/"
-SESSION_KEY = f"oidc_spa:{CLIENT_ID}:session"
+# The app's keys in localStorage (oidc_spa.store.SessionStore): the pointer to the
+# signed-in login, and the login's record.
+APP_KEY_PREFIX = f"oidc_spa:{CLIENT_ID}:"
 DEMO_USER = ("alice", "alice-demo")
 DEFAULT_OUT = ROOT / "bench-results" / "startup.json"
 LOAD_TIMEOUT_MS = 120_000
@@ -150,15 +152,20 @@ PROBE_SCRIPT = """
 })();
 """
 
-# Per-tab init script: puts the stored session in place before the page's Python
-# reads it (VALUE null removes it). It only sets the key when absent, so it never
-# overwrites what the page itself wrote.
+# Per-tab init script: puts the stored session's keys in place before the page's
+# Python reads them (ITEMS null removes the app's keys). It only sets them when no
+# login is signed in, so it never overwrites what the page itself wrote.
 STORAGE_SCRIPT = """
 (() => {
   if (window !== window.top || location.origin !== __ORIGIN__) return;
-  const key = __KEY__, value = __VALUE__;
-  if (value === null) localStorage.removeItem(key);
-  else if (localStorage.getItem(key) === null) localStorage.setItem(key, value);
+  const prefix = __PREFIX__, items = __ITEMS__;
+  if (items === null) {
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith(prefix)) localStorage.removeItem(key);
+    }
+  } else if (localStorage.getItem(prefix + "current") === null) {
+    for (const [key, value] of Object.entries(items)) localStorage.setItem(key, value);
+  }
 })();
 """
 
@@ -370,7 +377,7 @@ class Target:
 
     kind: str
     url: str
-    session: str | None
+    session: dict[str, str] | None
     expected: str
     set_storage: bool
 
@@ -381,8 +388,8 @@ def measure_load(context: Any, target: Target, *, mode: str, round_: int, link: 
     page, cdp, received = open_tab(context, link)
     try:
         if target.set_storage:
-            page.add_init_script(js_template(STORAGE_SCRIPT, origin=origin, key=SESSION_KEY,
-                                             value=target.session))
+            page.add_init_script(js_template(STORAGE_SCRIPT, origin=origin,
+                                             prefix=APP_KEY_PREFIX, items=target.session))
         page.goto(target.url, wait_until="commit")
         wait_for_final_state(page)
         figures = sample_from_probe(page.evaluate("window.__bench"), target.expected)
@@ -421,7 +428,7 @@ class Bench:
     reference_url: str
     origin: str
     progress: Progress
-    session_record: str | None = None
+    session_record: dict[str, str] | None = None
     retries: list[str] = field(default_factory=list)
 
     def targets(self, round_: int) -> list[Target]:
@@ -472,10 +479,12 @@ def prime_warm_profiles(bench: Bench, app: Any, reference: Any) -> None:
     page.goto(bench.app_url)
     wait_for_final_state(page)
     demo_login(page)
-    bench.session_record = page.evaluate(f"localStorage.getItem({json.dumps(SESSION_KEY)})")
+    items = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
+    bench.session_record = {key: value for key, value in json.loads(items).items()
+                            if key.startswith(APP_KEY_PREFIX)}
     page.close()
-    if not bench.session_record:
-        raise BenchError(f"no {SESSION_KEY} in localStorage after logging in")
+    if APP_KEY_PREFIX + "current" not in bench.session_record:
+        raise BenchError(f"no {APP_KEY_PREFIX}current in localStorage after logging in")
     for context, url in ((reference, bench.reference_url), (app, bench.app_url + "floor/")):
         page = context.new_page()
         page.goto(url)

@@ -2,17 +2,25 @@
 
 Run:
     python py/devtools/provider.py --host 127.0.0.1 --port 0 --client-id demo-spa \
-        --redirect-uri http://127.0.0.1:8000/ [--post-logout-redirect-uri URL] [--test-controls]
+        --redirect-uri http://127.0.0.1:8000/ [--post-logout-redirect-uri URL] [--test-controls] \
+        [--no-refresh-token-rotation]
 
 Follows OpenID Connect Core 1.0, Discovery 1.0 and RP-Initiated Logout 1.0, RFC 6749,
-RFC 7636 (PKCE, S256 only), RFC 9207 (`iss` in authorization responses) and RFC 9700
-(refresh token rotation with reuse detection). Everything lives in memory; the signing key
-is generated at start, so tokens never outlive the process.
+RFC 7636 (PKCE, S256 only), RFC 7009 (token revocation at /revoke: a refresh token takes its
+whole grant with it, an access token only itself), RFC 9207 (`iss` in authorization
+responses) and RFC 9700 (refresh token rotation with reuse detection). Everything lives in
+memory; the signing key is generated at start, so tokens never outlive the process.
+
+Refresh tokens rotate by default. --no-refresh-token-rotation (or the test setting
+rotate_refresh_tokens) behaves like the many providers that do not rotate: a refresh answers
+without a refresh_token member and the presented one stays usable while its grant lives.
 
 With --test-controls, POST /_test/misbehave {"mode": NAME[, "seconds": N]} makes the provider
 break one rule on purpose (see MISBEHAVIOURS) so tests can prove the client notices;
 {"mode": null} stops it. POST /_test/reset stops it and restores the default settings, but a
-key rotation done by id_token_signed_by_rotated_key is real and stays.
+key rotation done by id_token_signed_by_rotated_key is real and stays. GET /_test/log lists
+token and revocation calls (secrets only as SHA-256 prefixes); GET /_test/refresh-token?prefix=P
+says whether the refresh token with that prefix still works, without spending it.
 """
 
 from __future__ import annotations
@@ -90,7 +98,11 @@ MAX_SLOW_SECONDS = 60.0  # a typo must not hang a test run
 EVIL_SUFFIX = "/evil"  # appended to the issuer where a misbehaviour claims another one
 UNPUBLISHED_KID = "unpublished"
 
-CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/jwks", "/token", "/userinfo"})
+CORS_PATHS = frozenset({"/.well-known/openid-configuration", "/jwks", "/token", "/revoke",
+                        "/userinfo"})
+DIGEST_PREFIX_RE = re.compile(r"[0-9a-f]{16}")  # digest(token)[:16], as the test log shows
+INT_SETTINGS = ("id_token_ttl", "access_token_ttl")
+BOOL_SETTINGS = ("rotate_refresh_tokens",)
 HTML_SECURITY_HEADERS = (
     ("Cache-Control", "no-store"),
     # Inline styles only; frame-ancestors stops the login form being framed (clickjacking).
@@ -251,6 +263,7 @@ class Config:
     id_token_ttl: int
     access_token_ttl: int
     test_controls: bool
+    rotate_refresh_tokens: bool = True
 
 
 @dataclass
@@ -305,6 +318,7 @@ class AccessToken:
     grant: Grant
     scope: tuple[str, ...]
     expires_at: float
+    revoked: bool = False  # this token alone (RFC 7009); grant.revoked covers the family
 
 
 @dataclass
@@ -491,6 +505,7 @@ class Provider:
         self.issuer = issuer
         self.id_token_ttl = config.id_token_ttl
         self.access_token_ttl = config.access_token_ttl
+        self.rotate_refresh_tokens = config.rotate_refresh_tokens
         self.lock = threading.Lock()
         self.signing = SigningKey.generate()
         # Every key we published, by kid: id_token_hints still verify after a rotation.
@@ -512,6 +527,7 @@ class Provider:
             "/jwks": {"GET": self.jwks},
             "/authorize": {"GET": self.authorize, "POST": self.login},
             "/token": {"POST": self.token},
+            "/revoke": {"POST": self.revoke},
             "/userinfo": {"GET": self.userinfo, "POST": self.userinfo},
             "/end_session": {"GET": self.end_session, "POST": self.end_session},
         }
@@ -525,6 +541,7 @@ class Provider:
             self.routes["/_test/misbehave"] = {"GET": self.test_misbehave,
                                                "POST": self.test_misbehave}
             self.routes["/_test/reset"] = {"POST": self.test_reset}
+            self.routes["/_test/refresh-token"] = {"GET": self.test_refresh_token}
 
     # -- dispatch
 
@@ -584,6 +601,7 @@ class Provider:
             "userinfo_endpoint": f"{base}/userinfo",
             "jwks_uri": f"{base}/jwks",
             "end_session_endpoint": f"{base}/end_session",
+            "revocation_endpoint": f"{base}/revoke",
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
             "grant_types_supported": ["authorization_code", "refresh_token"],
@@ -592,6 +610,7 @@ class Provider:
             "subject_types_supported": ["public"],
             "scopes_supported": list(SUPPORTED_SCOPES),
             "token_endpoint_auth_methods_supported": ["none"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
             "authorization_response_iss_parameter_supported": True,
             "claims_supported": [*PROTOCOL_CLAIMS, *scope_claims],
             "prompt_values_supported": ["none", "login"],
@@ -880,6 +899,7 @@ class Provider:
         raise TokenError("unsupported_grant_type", f"grant_type {grant_type} is not supported")
 
     def _token_form(self, request: Request) -> dict[str, str]:
+        """A /token or /revoke form, from our public client and without credentials."""
         if not request.is_form():
             raise TokenError("invalid_request",
                              "use Content-Type application/x-www-form-urlencoded")
@@ -953,8 +973,12 @@ class Provider:
             if record.grant.revoked or record.expires_at < now():
                 raise TokenError("invalid_grant", "refresh token revoked or expired")
             scope = self._narrowed_scope(record.grant, form.get("scope"))
-            record.rotated = True
-            return self._issue_tokens(record.grant, scope, nonce=None)
+            rotate = self.rotate_refresh_tokens
+            # Without rotation the presented token stays the grant's refresh token, so the
+            # answer carries none (as Google's does) and reuse detection has nothing to see.
+            if rotate:
+                record.rotated = True
+            return self._issue_tokens(record.grant, scope, nonce=None, with_refresh_token=rotate)
 
     @staticmethod
     def _narrowed_scope(grant: Grant, raw: str | None) -> tuple[str, ...]:
@@ -965,9 +989,10 @@ class Provider:
             raise TokenError("invalid_scope", "scope must be a subset of the original grant")
         return scope
 
-    def _issue_tokens(self, grant: Grant, scope: tuple[str, ...],
-                      nonce: str | None) -> dict[str, Any]:
-        """Issue tokens for a grant; the caller holds the lock."""
+    def _issue_tokens(self, grant: Grant, scope: tuple[str, ...], nonce: str | None,
+                      with_refresh_token: bool = True) -> dict[str, Any]:
+        """Issue tokens for a grant; the caller holds the lock. A refresh token comes only
+        with offline_access, and only if with_refresh_token."""
         access_token = new_secret()
         self.access_tokens[digest(access_token)] = AccessToken(
             grant, scope, now() + self.access_token_ttl)
@@ -976,7 +1001,7 @@ class Provider:
             "expires_in": self.access_token_ttl, "scope": " ".join(scope),
             "id_token": self._id_token(grant, scope, nonce, access_token),
         }
-        if "offline_access" in grant.scope:
+        if with_refresh_token and "offline_access" in grant.scope:
             refresh_token = new_secret()
             self.refresh_tokens[digest(refresh_token)] = RefreshToken(
                 grant, now() + REFRESH_TOKEN_TTL)
@@ -1041,6 +1066,45 @@ class Provider:
         with self.lock:
             self.token_calls.append(entry)
 
+    # -- revocation endpoint (RFC 7009)
+
+    def revoke(self, request: Request) -> Response:
+        """Always 200 for a well-formed request from our client, whether or not the token
+        was known or still live (RFC 7009 2.2): the client only wants it gone."""
+        form: dict[str, str] = {}
+        token_type = "unknown"
+        try:
+            form = self._token_form(request)
+            token = self._require(form, "token")
+            token_type = self._revoke_token(token, form["client_id"])
+            response, outcome = Response(200, b"", [("Cache-Control", "no-store")]), "ok"
+        except TokenError as err:
+            response, outcome = err.response(*self._client_auth_challenge(request, err)), err.error
+        self._record_revocation(form.get("token"), token_type, outcome)
+        return response
+
+    def _revoke_token(self, token: str, client_id: str) -> str:
+        """Revoke whatever the token is; returns its type, or "unknown". token_type_hint is
+        not read: it may only speed up the search (RFC 7009 2.1), and an unknown one is
+        ignored, while here either lookup is one dict access."""
+        key = digest(token)
+        with self.lock:
+            refresh = self.refresh_tokens.get(key)
+            if refresh is not None and refresh.grant.client_id == client_id:
+                refresh.grant.revoked = True  # 2.1: the grant's access tokens go with it
+                return "refresh_token"
+            access = self.access_tokens.get(key)
+            if access is not None and access.grant.client_id == client_id:
+                access.revoked = True
+                return "access_token"
+        return "unknown"  # another client's token is left alone, as if unknown
+
+    def _record_revocation(self, token: str | None, token_type: str, outcome: str) -> None:
+        entry = {"token_sha256_prefix": digest(token)[:16] if token else None,
+                 "token_type": token_type, "outcome": outcome}
+        with self.lock:
+            self.revocations.append(entry)
+
     # -- userinfo
 
     def userinfo(self, request: Request) -> Response:
@@ -1058,7 +1122,8 @@ class Provider:
                                  ("WWW-Authenticate", 'Bearer realm="userinfo"'))
         with self.lock:
             record = self.access_tokens.get(digest(token.strip()))
-            if record is None or record.grant.revoked or record.expires_at < now():
+            if (record is None or record.revoked or record.grant.revoked
+                    or record.expires_at < now()):
                 return self._invalid_token()
             claims = {"sub": record.grant.sub,
                       **released_claims(self.users[record.grant.sub], record.scope)}
@@ -1143,12 +1208,13 @@ class Provider:
 
     def reset_log(self) -> None:
         self.token_calls: list[dict[str, Any]] = []
+        self.revocations: list[dict[str, Any]] = []
         self.userinfo_calls = 0
         self.authorize_calls = 0
 
     def _log_snapshot(self) -> dict[str, Any]:
-        return {"token_calls": list(self.token_calls), "userinfo_calls": self.userinfo_calls,
-                "authorize_calls": self.authorize_calls}
+        return {"token_calls": list(self.token_calls), "revocations": list(self.revocations),
+                "userinfo_calls": self.userinfo_calls, "authorize_calls": self.authorize_calls}
 
     def test_log(self, request: Request) -> Response:
         with self.lock:
@@ -1172,21 +1238,26 @@ class Provider:
         with self.lock:
             return no_store_json(200, self._settings_snapshot())
 
-    def _settings_snapshot(self) -> dict[str, int]:
-        return {"id_token_ttl": self.id_token_ttl, "access_token_ttl": self.access_token_ttl}
+    def _settings_snapshot(self) -> dict[str, int | bool]:
+        return {"id_token_ttl": self.id_token_ttl, "access_token_ttl": self.access_token_ttl,
+                "rotate_refresh_tokens": self.rotate_refresh_tokens}
 
     @staticmethod
-    def _parse_settings(request: Request) -> dict[str, int]:
+    def _parse_settings(request: Request) -> dict[str, int | bool]:
         changes = request.json_body()  # json.JSONDecodeError is a ValueError
         if not isinstance(changes, dict):
             raise ValueError("expected a JSON object")
         for name, value in changes.items():
-            if name not in ("id_token_ttl", "access_token_ttl"):
+            if name in BOOL_SETTINGS:
+                if not isinstance(value, bool):  # 0 and 1 too: a switch is true or false
+                    raise ValueError(f"{name} must be true or false")
+            elif name in INT_SETTINGS:
+                # bool is an int subclass; refuse it. Any int is allowed so tests can mint
+                # already-expired tokens.
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise ValueError(f"{name} must be an integer number of seconds")
+            else:
                 raise ValueError(f"unknown setting {name}")
-            # bool is an int subclass; refuse it. Any int is allowed so tests can mint
-            # already-expired tokens.
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ValueError(f"{name} must be an integer number of seconds")
         return changes
 
     def test_misbehave(self, request: Request) -> Response:
@@ -1214,8 +1285,37 @@ class Provider:
             self._set_misbehaviour(Misbehaviour())
             self.id_token_ttl = self.config.id_token_ttl
             self.access_token_ttl = self.config.access_token_ttl
+            self.rotate_refresh_tokens = self.config.rotate_refresh_tokens
             return no_store_json(200, {"misbehave": self.misbehaviour.snapshot(),
                                        "settings": self._settings_snapshot()})
+
+    def test_refresh_token(self, request: Request) -> Response:
+        """The state of the refresh token whose digest starts with ?prefix= (the token log's
+        prefixes), so a test can check a token is dead without spending it."""
+        try:
+            prefix = single_values(request.query).get("prefix", "")
+        except DuplicateParameter:
+            prefix = ""
+        if not DIGEST_PREFIX_RE.fullmatch(prefix):
+            return no_store_json(400, {"error": "invalid_request",
+                                       "error_description": "prefix must be 16 hex digits"})
+        with self.lock:
+            record = next((token for key, token in self.refresh_tokens.items()
+                           if key.startswith(prefix)), None)
+            return no_store_json(200, {"state": self._refresh_token_state(record)})
+
+    @staticmethod
+    def _refresh_token_state(record: RefreshToken | None) -> str:
+        """What /token would make of the token now; a revoked grant outranks the rest."""
+        if record is None:
+            return "unknown"
+        if record.grant.revoked:
+            return "revoked"
+        if record.rotated:
+            return "rotated"
+        if record.expires_at < now():
+            return "expired"
+        return "live"
 
     def test_put_user(self, request: Request) -> Response:
         sub = unquote(request.path.removeprefix("/_test/users/"))
@@ -1322,10 +1422,13 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument("--access-token-ttl", type=int, default=3600, help="seconds")
     parser.add_argument("--test-controls", action="store_true",
                         help="enable the /_test/* endpoints")
+    parser.add_argument("--no-refresh-token-rotation", dest="rotate_refresh_tokens",
+                        action="store_false",
+                        help="keep one refresh token per grant, as many providers do")
     args = parser.parse_args(argv)
     return Config(args.host, args.port, args.client_id, tuple(args.redirect_uri),
                   tuple(args.post_logout_redirect_uri), args.id_token_ttl,
-                  args.access_token_ttl, args.test_controls)
+                  args.access_token_ttl, args.test_controls, args.rotate_refresh_tokens)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ import js  # type: ignore[import-not-found]  # Pyodide's bridge to the page
 from pyodide.ffi import JsException, create_once_callable, to_js  # type: ignore[import-not-found]
 
 from .errors import NetworkError
-from .lock import LocalLock
+from .lock import LocalLock, LockTimeout
 from .store import FallbackStorage, MemoryStorage
 from .transport import HttpResponse
 
@@ -51,6 +51,25 @@ class BrowserHttp:
             "referrerPolicy": "no-referrer",
         }
         return await _fetch_within(url, options, timeout, PROVIDER_UNREACHABLE)
+
+    def send_detached(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> None:
+        """fetch() with keepalive: the browser finishes it even if the page navigates
+        away at once (a revocation sent just before the provider's logout page)."""
+        options: dict[str, Any] = {
+            "method": method, "headers": _js_object(dict(headers or {})), "keepalive": True,
+            "cache": "no-store", "credentials": "omit", "referrerPolicy": "no-referrer",
+        }
+        if body is not None:
+            options["body"] = body
+        try:
+            promise = js.fetch(url, _js_object(options))
+            # Nobody waits for the answer; a failure must not become an unhandled rejection.
+            promise.catch(create_once_callable(lambda _error: None))
+        except JsException as error:
+            js.console.warn(f"oidc_spa: request to {url} not sent: {error}")
 
 
 PROVIDER_UNREACHABLE = ("The sign-in provider took too long to answer. Please try again.",
@@ -134,6 +153,10 @@ class WebStorage:
     def removeItem(self, key: str) -> None:
         getattr(js.window, self.name).removeItem(key)
 
+    def keys(self) -> list[str]:
+        storage = getattr(js.window, self.name)
+        return [str(storage.key(index)) for index in range(int(storage.length))]
+
 
 # FallbackStorage levels of page_storage(), most durable first.
 LOCAL, TAB, MEMORY = 0, 1, 2
@@ -149,7 +172,8 @@ class WebLock:
     """A lock shared by every tab of this origin, through the Web Locks API.
 
     navigator.locks.request() holds the lock until the promise its callback returns
-    settles; that promise is resolved when the `async with` block ends. Browsers
+    settles; that promise is resolved when the `async with` block ends. The request
+    carries an AbortSignal.timeout, so a tab never waits without limit. Browsers
     without Web Locks get a lock for this tab only.
     """
 
@@ -157,20 +181,28 @@ class WebLock:
         self._fallback = LocalLock()
 
     @asynccontextmanager
-    async def hold(self, name: str) -> AsyncIterator[None]:
+    async def hold(self, name: str, *, timeout: float) -> AsyncIterator[None]:
         locks = getattr(js.navigator, "locks", None)
         if locks is None:
-            async with self._fallback.hold(name):
+            async with self._fallback.hold(name, timeout=timeout):
                 yield
             return
         granted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         release = js.Promise.withResolvers()
 
         def on_granted(_lock: Any) -> Any:
+            if granted.done():  # granted after we stopped waiting: give it straight back
+                return None
             granted.set_result(None)
             return release.promise
 
-        finished = locks.request(name, create_once_callable(on_granted))
+        def on_refused(_error: Any) -> None:
+            if not granted.done():
+                granted.set_exception(LockTimeout(name))
+
+        options = _js_object({"signal": js.AbortSignal.timeout(int(timeout * 1000))})
+        finished = locks.request(name, options, create_once_callable(on_granted))
+        finished.catch(create_once_callable(on_refused))
         await granted
         try:
             yield

@@ -10,16 +10,17 @@ Optional in both: "scope" (default "openid profile email"), "redirectUri"
 default 60), "timeout" (seconds per request to the provider, default 15),
 "renew" (renew tokens in the background with the refresh token, default true),
 "renewMargin" (seconds before expiry to renew, default 60), "apiUrl" (an API the
-sample page calls with the access token).
+sample page calls with the access token), "apiOrigins" (more origins that
+session.fetch may send the access token to; apiUrl's origin is always allowed).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, NamedTuple
 
 from .errors import ConfigError, DiscoveryError
+from .safe_json import json_object, parse_json
 from .urls import default_redirect_uri, is_secure_url, origin
 
 DEFAULT_SCOPE = "openid profile email"
@@ -29,7 +30,7 @@ DEFAULT_RENEW_MARGIN_SECONDS = 60.0
 
 _KNOWN_KEYS = frozenset(
     {"domain", "issuer", "clientId", "audience", "scope", "redirectUri", "leeway", "timeout",
-     "renew", "renewMargin", "apiUrl"}
+     "renew", "renewMargin", "apiUrl", "apiOrigins"}
 )
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
@@ -52,6 +53,8 @@ class Settings(NamedTuple):
     renew: bool = True
     renew_margin: float = DEFAULT_RENEW_MARGIN_SECONDS
     api_url: str | None = None
+    # Origins session.fetch may send the access token to (https, or http on loopback).
+    api_origins: tuple[str, ...] = ()
 
     @property
     def discovery_url(self) -> str:
@@ -69,6 +72,8 @@ class ProviderMetadata(NamedTuple):
     end_session_endpoint: str | None = None
     # Auth0 ends sessions at /v2/logout with client_id and returnTo.
     auth0_logout_endpoint: str | None = None
+    # RFC 7009: where a logout revokes the refresh token.
+    revocation_endpoint: str | None = None
     # RFC 9207: when the provider says it sends `iss`, a callback without it is refused.
     iss_parameter_supported: bool = False
     signing_algorithms: tuple[str, ...] = ("RS256",)
@@ -80,12 +85,9 @@ def parse_settings(text: str | None, page_url: str) -> Settings:
         raise ConfigError(
             "This page is not set up yet: auth_config.json was not found beside index.html."
         )
-    try:
-        raw = json.loads(text)
-    except ValueError as error:
-        raise ConfigError(
-            "This page's auth_config.json is not valid JSON.", detail=str(error)
-        ) from None
+    raw = parse_json(text)
+    if raw is None:
+        raise ConfigError("This page's auth_config.json is not valid JSON.")
     if not isinstance(raw, dict):
         raise ConfigError("This page's auth_config.json must hold a JSON object.")
     unknown = sorted(set(raw) - _KNOWN_KEYS)
@@ -108,6 +110,7 @@ def parse_settings(text: str | None, page_url: str) -> Settings:
         renew=_flag(raw, "renew", default=True),
         renew_margin=_number(raw, "renewMargin", DEFAULT_RENEW_MARGIN_SECONDS, low=1, high=3600),
         api_url=_api_url(raw),
+        api_origins=_api_origins(raw),
     )
 
 
@@ -121,17 +124,15 @@ def auth0_metadata(domain: str) -> ProviderMetadata:
         userinfo_endpoint=f"{base}/userinfo",
         jwks_uri=f"{base}/.well-known/jwks.json",
         auth0_logout_endpoint=f"{base}/v2/logout",
+        revocation_endpoint=f"{base}/oauth/revoke",
         signing_algorithms=("RS256",),
     )
 
 
 def parse_discovery(text: str, expected_issuer: str) -> ProviderMetadata:
     """Check a discovery document (OpenID Connect Discovery 1.0, section 4.3)."""
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        doc = None
-    if not isinstance(doc, dict):
+    doc = json_object(text)
+    if doc is None:
         raise DiscoveryError("The sign-in provider's settings could not be read (not JSON).")
     if doc.get("issuer") != expected_issuer:
         raise DiscoveryError(
@@ -146,6 +147,7 @@ def parse_discovery(text: str, expected_issuer: str) -> ProviderMetadata:
             ("jwks_uri", True),
             ("userinfo_endpoint", False),
             ("end_session_endpoint", False),
+            ("revocation_endpoint", False),
         )
     }
     algorithms = doc.get("id_token_signing_alg_values_supported", ["RS256"])
@@ -221,6 +223,21 @@ def _api_url(raw: dict[str, Any]) -> str | None:
             "the access token travels with every call."
         )
     return value
+
+
+def _api_origins(raw: dict[str, Any]) -> tuple[str, ...]:
+    origins = [origin(raw["apiUrl"])] if "apiUrl" in raw else []
+    extra = raw.get("apiOrigins", [])
+    if not isinstance(extra, list) or not all(isinstance(item, str) for item in extra):
+        raise ConfigError('auth_config.json: "apiOrigins" must be a list of origins.')
+    for item in extra:
+        if not is_secure_url(item) or item.rstrip("/") != origin(item):
+            raise ConfigError(
+                f'auth_config.json: "apiOrigins" entry {item!r} must be an origin like '
+                '"https://api.example.com" (plain http only on localhost), with no path.'
+            )
+        origins.append(origin(item))
+    return tuple(dict.fromkeys(origins))
 
 
 def _flag(raw: dict[str, Any], key: str, *, default: bool) -> bool:

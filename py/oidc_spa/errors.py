@@ -76,6 +76,20 @@ class NotAuthenticatedError(AuthError):
     """An action needs a session and there is none."""
 
 
+class BusyError(AuthError):
+    """Another tab holds the renewal, or its result has not reached this tab yet: a
+    passing state, retried shortly."""
+
+
+class DestinationError(AuthError):
+    """session.fetch was asked to send the access token where the settings do not allow."""
+
+
+class UnreadableAnswerError(AuthError):
+    """The provider's answer broke the rules in a way no check foresaw; the login is
+    refused rather than half done."""
+
+
 class SessionEndedError(AuthError):
     """The provider refused to renew the session: it is over, the user must log in again."""
 

@@ -11,8 +11,6 @@ core files do not ship); on CPython, PyJWT's own algorithms.
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Protocol
 
@@ -26,6 +24,7 @@ from jwt.utils import base64url_decode
 
 from .errors import IdTokenError, TokenError
 from .pkce import base64url
+from .safe_json import is_number, json_object, parse_json
 
 # Asymmetric algorithms only: "none" and HMAC (which would let anyone holding the
 # public key forge tokens) are never accepted.
@@ -34,6 +33,8 @@ ALLOWED_ALGORITHMS = frozenset(
 )
 _KEY_TYPE = {"RS": "RSA", "PS": "RSA", "ES": "EC"}
 _EC_CURVE = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
+# ID tokens are a few kilobytes; anything far larger is not one.
+MAX_TOKEN_CHARS = 100_000
 _HASH = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
 
@@ -83,7 +84,7 @@ def parse_token_response(status: int, body: str, *, require_id_token: bool = Tru
             detail=f"token_type={token_type!r}",
         )
     expires_in = data.get("expires_in")
-    if not _is_number(expires_in) or expires_in <= 0:
+    if not is_number(expires_in) or expires_in <= 0:
         expires_in = None
     refresh_token = data.get("refresh_token")
     scope = data.get("scope")
@@ -113,18 +114,29 @@ class ParsedJwt(NamedTuple):
 
 def parse_jwt(token: str) -> ParsedJwt:
     """Split and decode a compact JWS with PyJWT, without trusting it yet."""
-    if not isinstance(token, str) or token.count(".") != 2:
+    if not isinstance(token, str) or token.count(".") != 2 or len(token) > MAX_TOKEN_CHARS:
         raise IdTokenError("The ID token is not a JSON Web Token.")
+    if not all(_readable_segment(part) for part in token.split(".")[:2]):
+        raise IdTokenError("The ID token cannot be read.", detail="header or claims not JSON")
     try:
         header = get_unverified_header(token)
         claims = decode_jwt(token, options={"verify_signature": False})
         signature = base64url_decode(token.rsplit(".", 1)[1].encode("ascii"))
-    except (PyJWTError, ValueError, UnicodeError) as error:
+    except (PyJWTError, ValueError, UnicodeError, RecursionError) as error:
         raise IdTokenError("The ID token cannot be read.", detail=str(error)) from None
-    if not isinstance(claims, dict):
+    if not isinstance(claims, dict) or not isinstance(header, dict):
         raise IdTokenError("The ID token cannot be read.", detail="claims are not an object")
     signing_input = token.rsplit(".", 1)[0].encode("ascii")
     return ParsedJwt(header=header, claims=claims, signing_input=signing_input, signature=signature)
+
+
+def _readable_segment(segment: str) -> bool:
+    """A JWS segment whose JSON PyJWT can parse without surprises (see safe_json)."""
+    try:
+        text = base64url_decode(segment.encode("ascii")).decode("utf-8")
+    except (ValueError, UnicodeError):
+        return False
+    return isinstance(parse_json(text), dict)
 
 
 def expiry_of(token: str) -> float:
@@ -134,7 +146,7 @@ def expiry_of(token: str) -> float:
 
 def expiry_in(claims: Mapping[str, Any]) -> float:
     exp = claims.get("exp")
-    if not _is_number(exp):
+    if not is_number(exp):
         raise IdTokenError("The stored ID token has no valid expiry time.")
     return float(exp)
 
@@ -152,7 +164,7 @@ def select_key(
 ) -> dict[str, Any] | None:
     """The JWK that should have signed a token with this header, or None when absent."""
     algorithm = header.get("alg")
-    if algorithm not in allowed_algorithms:
+    if not isinstance(algorithm, str) or algorithm not in allowed_algorithms:
         raise IdTokenError(
             "The ID token is signed in a way this app does not accept.",
             detail=f"alg={algorithm!r}",
@@ -171,18 +183,17 @@ def select_key(
         and (algorithm not in _EC_CURVE or key.get("crv") == _EC_CURVE[algorithm])
         and (kid is None or key.get("kid") == kid)
     ]
+    if kid is not None and not isinstance(kid, str):
+        return None
     # Without a kid the choice is only safe when a single key fits.
     return candidates[0] if len(candidates) == 1 else None
 
 
-async def verify_signature(
+async def signature_valid(
     parsed: ParsedJwt, jwk: Mapping[str, Any], verifier: SignatureVerifier
-) -> None:
-    ok = await verifier.verify(parsed.header["alg"], jwk, parsed.signing_input, parsed.signature)
-    if not ok:
-        raise IdTokenError(
-            "The ID token's signature is not valid: it was not issued by the sign-in provider."
-        )
+) -> bool:
+    return await verifier.verify(parsed.header["alg"], jwk, parsed.signing_input,
+                                 parsed.signature)
 
 
 def check_header(header: Mapping[str, Any]) -> None:
@@ -224,12 +235,12 @@ def check_id_token_claims(
     if not isinstance(sub, str) or not sub:
         raise IdTokenError("The ID token does not say who the user is (no sub).")
     exp = claims.get("exp")
-    if not _is_number(exp):
+    if not is_number(exp):
         raise IdTokenError("The ID token has no valid expiry time (exp).")
     if now > exp + leeway:
         raise IdTokenError("The ID token has already expired. Check this computer's clock.")
     iat = claims.get("iat")
-    if not _is_number(iat):
+    if not is_number(iat):
         raise IdTokenError("The ID token has no valid issue time (iat).")
     if iat > now + leeway:
         raise IdTokenError("The ID token was issued in the future. Check this computer's clock.")
@@ -245,20 +256,3 @@ def check_access_token_hash(claims: Mapping[str, Any], algorithm: str, access_to
     digest = _HASH[algorithm[2:]](access_token.encode("ascii", "replace")).digest()
     if at_hash != base64url(digest[: len(digest) // 2]):
         raise IdTokenError("The ID token does not match the access token (at_hash).")
-
-
-def json_object(body: str) -> dict[str, Any] | None:
-    """The JSON object in a response body, or None for anything else."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _is_number(value: object) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )

@@ -25,11 +25,24 @@ class Http(Protocol):
         timeout: float,
     ) -> HttpResponse: ...
 
+    def send_detached(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+    ) -> None:
+        """Send a request nobody waits for; it must survive the page navigating away
+        (in the browser: fetch with keepalive). Never raises."""
+        ...
+
 
 async def get(
     http: Http, url: str, *, headers: Mapping[str, str] | None = None, timeout: float
 ) -> HttpResponse:
     return await http.request("GET", url, headers=headers, timeout=timeout)
+
+
+def post_form_detached(http: Http, url: str, form: Mapping[str, str]) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    http.send_detached("POST", url, headers=headers, body=urlencode(form))
 
 
 async def post_form(

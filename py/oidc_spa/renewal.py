@@ -1,0 +1,139 @@
+"""Renewal decisions as pure functions: when to renew, what a renewed ID token must
+repeat, and the session a refresh answer makes. Session does the I/O around them.
+
+What ends a session when the provider renews without an ID token (OpenID Connect
+Core 12.2 allows a refresh answer without one): the session then lives as long as
+the new access token, since the provider has just vouched for the login by renewing
+it; the profile and the ID token of the last validation stay. A refresh answer that
+moves nothing forward (no ID token and no `expires_in`) stops renewal, and the
+session ends at the end it already had, instead of renewing again and again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from .errors import IdTokenError
+from .safe_json import is_number
+from .store import StoredSession
+from .tokens import TokenResponse, audiences_of
+
+# OpenID Connect Core 12.2: a renewed ID token repeats these claims of the login's.
+IDENTITY_CLAIMS = ("iss", "sub", "aud", "azp", "auth_time", "nonce")
+
+
+def identity_of(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The login's claims that every later ID token of this session must repeat."""
+    return {name: claims[name] for name in IDENTITY_CLAIMS if name in claims}
+
+
+def check_renewed_claims(identity: Mapping[str, Any], claims: Mapping[str, Any]) -> None:
+    """OpenID Connect Core 12.2: the renewed ID token is about the same login.
+
+    iss, sub and aud as at login; azp as at login, and absent if it was absent;
+    auth_time, when present, the login's; nonce absent or the login's.
+    """
+    for name in ("iss", "sub"):
+        if claims.get(name) != identity.get(name):
+            raise IdTokenError(
+                "The renewed ID token is about a different user or provider.",
+                detail=f"{name} changed",
+            )
+    if _audience_set(claims) != _audience_set(identity) or _audience_set(claims) is None:
+        raise IdTokenError("The renewed ID token was issued to a different app.",
+                           detail="aud changed")
+    if claims.get("azp") != identity.get("azp"):
+        raise IdTokenError("The renewed ID token was issued to a different app.",
+                           detail="azp changed")
+    if "auth_time" in claims and "auth_time" in identity and (
+            claims["auth_time"] != identity["auth_time"]):
+        raise IdTokenError("The renewed ID token names another sign-in than yours.",
+                           detail="auth_time changed")
+    if "nonce" in claims and claims["nonce"] != identity.get("nonce"):
+        raise IdTokenError("The renewed ID token belongs to another login.",
+                           detail="nonce changed")
+
+
+def _audience_set(claims: Mapping[str, Any]) -> frozenset[str] | None:
+    audiences = audiences_of(claims)
+    if audiences is None or not all(isinstance(a, str) for a in audiences):
+        return None
+    return frozenset(audiences)
+
+
+def renew_at(session: StoredSession, margin: float) -> float:
+    """When to renew: a margin before the first of the two tokens expires.
+
+    The margin is at most a third of the tokens' lifetime, so short-lived tokens are
+    not renewed the moment they arrive.
+    """
+    ends = min(session.expires_at, session.access_token_expires_at or math.inf)
+    lifetime = ends - session.issued_at if session.issued_at else math.inf
+    return ends - min(margin, max(lifetime / 3, 1.0))
+
+
+def refresh_form(client_id: str, refresh_token: str) -> dict[str, str]:
+    """RFC 6749 6: a public client's refresh request."""
+    return {"grant_type": "refresh_token", "refresh_token": refresh_token,
+            "client_id": client_id}
+
+
+def renewed_session(
+    latest: StoredSession, tokens: TokenResponse, claims: Mapping[str, Any] | None, now: float
+) -> StoredSession:
+    """The session after a refresh answer, one generation on.
+
+    `claims`: the validated renewed ID token's, or None when the answer had none.
+    """
+    access_expires = now + tokens.expires_in if tokens.expires_in else None
+    if claims is not None:
+        expires_at = float(claims["exp"])
+    elif access_expires is not None:
+        expires_at = access_expires
+    else:
+        expires_at = latest.expires_at
+    return replace(
+        latest,
+        id_token=tokens.id_token or latest.id_token,
+        access_token=tokens.access_token,
+        expires_at=expires_at,
+        access_token_expires_at=access_expires,
+        refresh_token=tokens.refresh_token or latest.refresh_token,
+        scope=tokens.scope or latest.scope,
+        issued_at=now,
+        generation=latest.generation + 1,
+        extendable=expires_at > latest.expires_at,
+    )
+
+
+def with_new_refresh_token(latest: StoredSession, tokens: TokenResponse) -> StoredSession:
+    """The session kept as it was but for the refresh token the provider just rotated.
+
+    For a passing failure after the token answer (the signing keys could not be
+    fetched): the old refresh token is spent, the new one is what the retry needs.
+    """
+    return replace(latest, refresh_token=tokens.refresh_token or latest.refresh_token,
+                   generation=latest.generation + 1)
+
+
+def is_alive(stored: StoredSession, claims: Mapping[str, Any], *, now: float, issuer: str,
+             client_id: str) -> bool:
+    """The tutorial's check on a kept session, made stricter: the ID token (already
+    decoded) is this app's, and the session's end is the token's exp (or, after a
+    renewal without an ID token, the later expiry of the access token) and ahead."""
+    exp = claims.get("exp")
+    if not is_number(exp):
+        return False
+    audiences = audiences_of(claims)
+    ends_by_token = exp == stored.expires_at or (
+        stored.expires_at == stored.access_token_expires_at and stored.expires_at > exp)
+    return (
+        ends_by_token
+        and now < stored.expires_at
+        and claims.get("iss") == issuer
+        and audiences is not None
+        and client_id in audiences
+    )
