@@ -26,7 +26,7 @@ from devtools.provider_process import ProviderProcess, start_provider
 from devtools.serve import serve_in_thread
 
 CLIENT_ID = "e2e-spa"
-REQUEST_TIMEOUT = 4
+REQUEST_TIMEOUT = 5
 # The site's builds, as paths below its URL: the default (fast) one, one asking for
 # refresh tokens, and the plain (sources) build.
 VARIANTS = ("", "renewing/", "plain/")
@@ -199,7 +199,9 @@ def page(browser_context: Any, site: Site, provider: Provider,
                  {"origin": origin, "storageTypes": "local_storage,session_storage"})
     cdp.detach()
     yield tab
-    tab.close()
+    # Every tab the test opened, so that none goes on ticking into the next test.
+    for opened in browser_context.pages:
+        opened.close()
     if request.node.get_closest_marker("full_stdlib") is None:
         assert full_stdlib_fetches[fetched_before:] == [], (
             "the page imported a module the fast build left out; the console names it "

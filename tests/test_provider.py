@@ -482,7 +482,7 @@ EXPECTED_MODES = {
     "id_token_unknown_kid", "id_token_signed_by_rotated_key",
     "callback_wrong_iss", "callback_no_iss", "callback_wrong_state",
     "userinfo_wrong_sub", "userinfo_401", "userinfo_500", "userinfo_slow",
-    "token_500", "token_bad_json", "token_slow", "token_400_invalid_grant",
+    "token_500", "token_bad_json", "token_slow", "token_answer_late", "token_400_invalid_grant",
     "discovery_500", "discovery_slow", "jwks_500", "discovery_wrong_issuer",
 }
 GRANTS = ["authorization_code", "refresh_token"]
@@ -694,7 +694,7 @@ def test_discovery_misbehaviour(issuer: str, misbehave: Callable[..., Any], mode
 
 def slow_call(issuer: str, mode: str) -> Callable[[], Reply]:
     """The request a *_slow mode delays, prepared so only the call itself is timed."""
-    if mode == "token_slow":
+    if mode in ("token_slow", "token_answer_late"):
         flow = Flow(issuer)
         code = log_in(Browser(), flow).redirect_params()["code"]
         return lambda: exchange(issuer, code, flow.verifier)
@@ -710,7 +710,8 @@ def timed(call: Callable[[], Reply]) -> tuple[Reply, float]:
     return reply, time.monotonic() - started
 
 
-@pytest.mark.parametrize("mode", ["token_slow", "userinfo_slow", "discovery_slow"])
+@pytest.mark.parametrize("mode", ["token_slow", "token_answer_late", "userinfo_slow",
+                                  "discovery_slow"])
 def test_slow_modes_delay_only_their_endpoint(issuer: str, misbehave: Callable[..., Any],
                                               mode: str) -> None:
     call = slow_call(issuer, mode)
@@ -1022,3 +1023,16 @@ def test_no_rotation_flag_sets_the_default() -> None:
         # A reset goes back to the configured default, not to rotation.
         assert control(plain, "POST", "/_test/reset").json()["settings"][
             "rotate_refresh_tokens"] is False
+
+
+def test_a_late_answer_is_processed_before_the_wait(issuer: str,
+                                                   misbehave: Callable[..., Any]) -> None:
+    call = slow_call(issuer, "token_answer_late")
+    misbehave("token_answer_late", seconds=1)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(timed, call)
+        time.sleep(0.5)  # the code is redeemed at once; only the answer waits
+        calls = control(issuer, "GET", "/_test/log").json()["token_calls"]
+        assert calls[-1]["outcome"] == "ok" and not slow.done()
+        reply, took = slow.result(timeout=10)
+    assert reply.status == 200 and took >= 1.0

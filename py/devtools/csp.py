@@ -22,6 +22,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from oidc_spa.config import api_origins, provider_issuer
+from oidc_spa.errors import ConfigError
+
 MARKER = "<!-- content-security-policy -->"
 
 
@@ -30,17 +33,27 @@ class PolicyError(ValueError):
 
 
 def provider_origins(auth_config: Mapping[str, Any]) -> list[str]:
-    """The origin the page's Python will fetch from, taken from auth_config.json.
+    """The origin the page's Python will fetch from, read by the library's own parser
+    (oidc_spa.config), so a value the page would refuse never reaches the policy.
 
     Settings that name no provider get "https:": the page will refuse them anyway
     and say why, and a later hand-written auth_config.json can still work.
     """
-    if isinstance(auth_config.get("domain"), str):
-        host = auth_config["domain"].strip().lower()
-        return [f"https://{host}"]
-    if isinstance(auth_config.get("issuer"), str):
-        return [origin_of(auth_config["issuer"])]
-    return ["https:"]
+    if "domain" not in auth_config and "issuer" not in auth_config:
+        return ["https:"]
+    try:
+        issuer, _domain = provider_issuer(dict(auth_config))
+    except ConfigError as error:
+        raise PolicyError(error.user_message) from None
+    return [origin_of(issuer)]
+
+
+def settings_api_origins(auth_config: Mapping[str, Any]) -> list[str]:
+    """The origins of apiUrl and apiOrigins, checked as the page checks them."""
+    try:
+        return list(api_origins(dict(auth_config)))
+    except ConfigError as error:
+        raise PolicyError(error.user_message) from None
 
 
 def origin_of(url: str) -> str:
@@ -56,8 +69,8 @@ def content_security_policy(
     """The policy for these settings; without settings, connect-src allows any https origin."""
     extra = [origin_of(url) for url in extra_origins]
     provider = provider_origins(auth_config) if auth_config is not None else ["https:"]
-    if auth_config is not None and isinstance(auth_config.get("apiUrl"), str):
-        extra.append(origin_of(auth_config["apiUrl"]))  # the API the sample page calls
+    if auth_config is not None:
+        extra += settings_api_origins(auth_config)  # where session.fetch may call
     connect = " ".join(dict.fromkeys(["'self'", *provider, *extra]))
     images = " ".join(dict.fromkeys(["'self'", "https:", *provider, *extra]))
     directives = {
@@ -77,5 +90,11 @@ def insert_policy(html: str, policy: str) -> str:
     """index.html with the marker replaced by the policy's <meta> tag (which must exist)."""
     if html.count(MARKER) != 1:
         raise PolicyError(f"index.html must contain {MARKER} exactly once, before any script")
-    tag = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    # Escaped although every origin was checked: the attribute must hold whatever comes.
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{_attribute(policy)}">'
     return html.replace(MARKER, tag)
+
+
+def _attribute(value: str) -> str:
+    """Text safe inside a double-quoted HTML attribute; the policy's quotes stay readable."""
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")

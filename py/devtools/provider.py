@@ -88,11 +88,14 @@ ID_TOKEN_SIGNING_MODES = (
 )
 CALLBACK_MODES = ("callback_wrong_iss", "callback_no_iss", "callback_wrong_state")
 USERINFO_MODES = ("userinfo_wrong_sub", "userinfo_401", "userinfo_500", "userinfo_slow")
-TOKEN_MODES = ("token_500", "token_bad_json", "token_slow", "token_400_invalid_grant")
+TOKEN_MODES = ("token_500", "token_bad_json", "token_slow", "token_answer_late",
+               "token_400_invalid_grant")
 DISCOVERY_MODES = ("discovery_500", "discovery_slow", "jwks_500", "discovery_wrong_issuer")
 MISBEHAVIOURS = (*ID_TOKEN_CLAIM_MODES, *ID_TOKEN_SIGNING_MODES, *CALLBACK_MODES,
                  *USERINFO_MODES, *TOKEN_MODES, *DISCOVERY_MODES)
-SLOW_MODES = ("userinfo_slow", "token_slow", "discovery_slow")
+# token_slow waits before it handles the request; token_answer_late handles it at once
+# (a refresh token is rotated, new tokens issued) and waits before it answers.
+SLOW_MODES = ("userinfo_slow", "token_slow", "token_answer_late", "discovery_slow")
 DEFAULT_SLOW_SECONDS = 5.0
 MAX_SLOW_SECONDS = 60.0  # a typo must not hang a test run
 EVIL_SUFFIX = "/evil"  # appended to the issuer where a misbehaviour claims another one
@@ -868,6 +871,7 @@ class Provider:
         except TokenError as err:
             response, outcome = err.response(*self._client_auth_challenge(request, err)), err.error
         self._record_token_call(grant_type, outcome, form, payload)
+        self._pause_if("token_answer_late")
         return response
 
     @staticmethod

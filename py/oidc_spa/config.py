@@ -33,6 +33,7 @@ _KNOWN_KEYS = frozenset(
      "renew", "renewMargin", "apiUrl", "apiOrigins"}
 )
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_ORIGIN = re.compile(r"https?://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?")
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 
 
@@ -97,7 +98,7 @@ def parse_settings(text: str | None, page_url: str) -> Settings:
             f"known: {', '.join(sorted(_KNOWN_KEYS))}."
         )
     client_id = _required_text(raw, "clientId")
-    issuer, domain = _issuer_and_domain(raw)
+    issuer, domain = provider_issuer(raw)
     return Settings(
         client_id=client_id,
         issuer=issuer,
@@ -110,7 +111,7 @@ def parse_settings(text: str | None, page_url: str) -> Settings:
         renew=_flag(raw, "renew", default=True),
         renew_margin=_number(raw, "renewMargin", DEFAULT_RENEW_MARGIN_SECONDS, low=1, high=3600),
         api_url=_api_url(raw),
-        api_origins=_api_origins(raw),
+        api_origins=api_origins(raw),
     )
 
 
@@ -173,7 +174,8 @@ def _endpoint(doc: dict[str, Any], name: str, required: bool) -> str | None:
     return value
 
 
-def _issuer_and_domain(raw: dict[str, Any]) -> tuple[str, str | None]:
+def provider_issuer(raw: dict[str, Any]) -> tuple[str, str | None]:
+    """The issuer and, for the Auth0 form, the tenant domain; ConfigError if unclear."""
     if ("domain" in raw) == ("issuer" in raw):
         raise ConfigError(
             'auth_config.json needs exactly one of "domain" (Auth0) '
@@ -225,13 +227,16 @@ def _api_url(raw: dict[str, Any]) -> str | None:
     return value
 
 
-def _api_origins(raw: dict[str, Any]) -> tuple[str, ...]:
-    origins = [origin(raw["apiUrl"])] if "apiUrl" in raw else []
+def api_origins(raw: dict[str, Any]) -> tuple[str, ...]:
+    """Where session.fetch may send the access token: apiUrl's origin and apiOrigins."""
+    api_url = _api_url(raw)
+    origins = [origin(api_url)] if api_url else []
     extra = raw.get("apiOrigins", [])
     if not isinstance(extra, list) or not all(isinstance(item, str) for item in extra):
         raise ConfigError('auth_config.json: "apiOrigins" must be a list of origins.')
     for item in extra:
-        if not is_secure_url(item) or item.rstrip("/") != origin(item):
+        if (not _ORIGIN.fullmatch(item.rstrip("/")) or not is_secure_url(item)
+                or item.rstrip("/") != origin(item)):
             raise ConfigError(
                 f'auth_config.json: "apiOrigins" entry {item!r} must be an origin like '
                 '"https://api.example.com" (plain http only on localhost), with no path.'

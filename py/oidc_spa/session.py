@@ -88,7 +88,8 @@ ENDED_MESSAGE = "Your session was ended by the sign-in provider. Please log in a
 BUSY_MESSAGE = "The session is being renewed in another tab; trying again shortly."
 
 # After a renewal failed for a passing reason (offline, provider down), wait this
-# long before trying again; after finding another tab's renewal in flight, this long.
+# long (less near the session's end) before trying again; after finding another
+# tab's renewal in flight, this long.
 RENEW_RETRY_SECONDS = 5.0
 BUSY_RETRY_SECONDS = 0.5
 # How long another tab's renewal result may take to reach this tab before that tab
@@ -373,7 +374,9 @@ class Session:
         except BusyError:
             self._retry_renewal_at = self.clock() + BUSY_RETRY_SECONDS
         except AuthError:
-            self._retry_renewal_at = self.clock() + RENEW_RETRY_SECONDS
+            # Sooner when the session is about to end: a few tries still fit before it.
+            left = self.current.expires_at - self.clock() if self.current else 0.0
+            self._retry_renewal_at = self.clock() + min(RENEW_RETRY_SECONDS, max(1.0, left / 4))
         return False
 
     async def _refresh(self, latest: StoredSession, metadata: ProviderMetadata) -> bool:

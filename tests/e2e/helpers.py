@@ -40,3 +40,29 @@ def stored_items(page: Any) -> dict[str, str]:
 def alert_text(page: Any) -> str:
     alert = page.locator("#auth-error")
     return alert.text_content() if alert.is_visible() else ""
+
+
+# This app's keys in storage (oidc_spa.store.SessionStore): a pointer to the signed-in
+# login, and that login's record.
+APP_PREFIX = "oidc_spa:e2e-spa:"
+CURRENT_KEY = APP_PREFIX + "current"
+PLANTED_ID = "planted-session-0001"
+
+
+def has_session(items: dict[str, str]) -> bool:
+    """A login is signed in, or a record of one is left behind."""
+    return any(key == CURRENT_KEY or key.startswith(APP_PREFIX + "session:") for key in items)
+
+
+def session_record(page: Any) -> dict[str, Any]:
+    """The signed-in login's record in localStorage."""
+    items = stored_items(page)
+    return json.loads(items[f"{APP_PREFIX}session:{items[CURRENT_KEY]}"])
+
+
+def plant_record(page: Any, text: str) -> None:
+    """Put `text` where the page reads the signed-in login's record from."""
+    page.evaluate("""([current, id, key, text]) => {
+        localStorage.setItem(current, id);
+        localStorage.setItem(key, text);
+    }""", [CURRENT_KEY, PLANTED_ID, f"{APP_PREFIX}session:{PLANTED_ID}", text])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 import pytest
-from helpers import alert_text, open_app, stored_items, wait_for_state
+from helpers import alert_text, has_session, open_app, stored_items, wait_for_state
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def test_forged_callback_url_is_refused_and_cleaned(page, site, case):
     assert message in alert_text(page)
     assert urlsplit(page.url).query == ""
     assert urlsplit(page.url).fragment == "keep"
-    assert not any(key.endswith(":session") for key in stored_items(page))
+    assert not has_session(stored_items(page))
 
 
 def test_provider_error_text_is_shown_as_text(page, site, provider):

@@ -10,12 +10,18 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import CLIENT_ID, REQUEST_TIMEOUT
-from helpers import alert_text, open_app, sign_in_at_provider, stored_items, wait_for_state
+from conftest import REQUEST_TIMEOUT
+from helpers import (
+    alert_text,
+    has_session,
+    open_app,
+    sign_in_at_provider,
+    stored_items,
+    wait_for_state,
+)
 
 pytestmark = pytest.mark.e2e
 
-SESSION_KEY = f"oidc_spa:{CLIENT_ID}:session"
 
 REFUSED_AT_CALLBACK = {
     "rp-id_token-aud": ("id_token_wrong_aud", "issued to a different app"),
@@ -56,7 +62,7 @@ def test_bad_provider_answer_is_refused_with_a_message(page, site, hostile, case
     sign_in_at_provider(page, "alice", "alice-demo")
     wait_for_state(page, "anonymous")
     assert message in alert_text(page)
-    assert SESSION_KEY not in stored_items(page)
+    assert not has_session(stored_items(page))
     assert urlsplit(page.url).query == ""
     assert "Traceback" not in page.content()
 
@@ -68,7 +74,7 @@ def test_slow_token_endpoint_times_out_with_a_message(page, site, hostile):
     sign_in_at_provider(page, "alice", "alice-demo")
     wait_for_state(page, "anonymous")
     assert "took too long" in alert_text(page)
-    assert SESSION_KEY not in stored_items(page)
+    assert not has_session(stored_items(page))
 
 
 @pytest.mark.parametrize(("mode", "message"), [

@@ -8,7 +8,15 @@ import re
 import time
 
 import pytest
-from helpers import alert_text, log_in, open_app, stored_items, wait_for_state
+from helpers import (
+    alert_text,
+    has_session,
+    log_in,
+    open_app,
+    session_record,
+    stored_items,
+    wait_for_state,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -29,11 +37,6 @@ def short_lived(provider):
     provider.reset()
 
 
-def session_record(page) -> dict:
-    [value] = [v for k, v in stored_items(page).items() if k.endswith(":session")]
-    return json.loads(value)
-
-
 def test_page_flips_to_logged_out_at_expiry_without_a_reload(page, site, short_lived):
     open_app(page, site.url)
     log_in(page, "alice", "alice-demo")
@@ -41,7 +44,7 @@ def test_page_flips_to_logged_out_at_expiry_without_a_reload(page, site, short_l
     wait_for_state(page, "anonymous", timeout=(SHORT_TTL + 5) * 1000)
     assert page.evaluate("window.__same_document") is True
     assert "expired" in alert_text(page)
-    assert not any(k.endswith(":session") for k in stored_items(page))
+    assert not has_session(stored_items(page))
 
 
 def test_background_renewal_keeps_the_session_past_several_lifetimes(page, site, short_lived):
@@ -70,7 +73,7 @@ def test_refused_renewal_logs_out_with_a_message(page, site, short_lived):
     short_lived.misbehave("token_400_invalid_grant")
     wait_for_state(page, "anonymous", timeout=(SHORT_TTL + 5) * 1000)
     assert "ended by the sign-in provider" in alert_text(page)
-    assert not any(k.endswith(":session") for k in stored_items(page))
+    assert not has_session(stored_items(page))
 
 
 def test_expiry_indicator_counts_down(page, site, short_lived):

@@ -12,6 +12,7 @@ from helpers import (
     alert_text,
     log_in,
     open_app,
+    session_record,
     sign_in_at_provider,
     stored_items,
     wait_for_state,
@@ -104,8 +105,7 @@ def test_expired_id_token_gives_the_logged_out_page_and_is_removed(page, site, p
         log_in(page, "alice", "alice-demo")
     finally:
         provider.settings(id_token_ttl=3600)
-    [key] = session_keys(page)
-    expires_at = json.loads(stored_items(page)[key])["expires_at"]
+    expires_at = session_record(page)["expires_at"]
     time.sleep(max(0.0, expires_at - time.time() + 0.5))
     page.reload()
     wait_for_state(page, "anonymous")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CLIENT_ID
-from helpers import alert_text, log_in, open_app, stored_items
+from helpers import (
+    APP_PREFIX,
+    CURRENT_KEY,
+    alert_text,
+    has_session,
+    log_in,
+    open_app,
+    plant_record,
+    stored_items,
+)
 
 pytestmark = pytest.mark.e2e
-
-SESSION_KEY = f"oidc_spa:{CLIENT_ID}:session"
 
 # A record shaped like ours whose ID token is the given text.
 def record(id_token: str, **extra: object) -> str:
@@ -41,25 +47,29 @@ def block_storage_script(*names: str) -> str:
 @pytest.mark.parametrize("case", TAMPERED, ids=list(TAMPERED))
 def test_tampered_stored_session_is_logged_out_and_cleaned(page, site, case):
     open_app(page, site.url)
-    page.evaluate("([key, value]) => localStorage.setItem(key, value)",
-                  [SESSION_KEY, TAMPERED[case]])
+    plant_record(page, TAMPERED[case])
     page.reload()
     open_app(page, site.url)
-    assert SESSION_KEY not in stored_items(page)
+    assert not has_session(stored_items(page))
     assert alert_text(page) == ""
 
 
 def test_another_apps_session_on_the_same_origin_is_neither_used_nor_touched(page, site):
     open_app(page, site.url)
     log_in(page, "alice", "alice-demo")
-    items = stored_items(page)
-    page.evaluate("""([from, to]) => {
-        localStorage.setItem(to, localStorage.getItem(from));
-        localStorage.removeItem(from);
-    }""", [SESSION_KEY, "oidc_spa:other-app:session"])
+    page.evaluate("""(prefix) => {
+        for (const key of Object.keys(localStorage).filter(k => k.startsWith(prefix))) {
+            localStorage.setItem(key.replace(prefix, 'oidc_spa:other-app:'),
+                                 localStorage.getItem(key));
+            localStorage.removeItem(key);
+        }
+    }""", APP_PREFIX)
+    moved = {k: v for k, v in stored_items(page).items() if k.startswith("oidc_spa:other-app:")}
+    assert "oidc_spa:other-app:current" in moved
     page.reload()
     open_app(page, site.url)
-    assert stored_items(page)["oidc_spa:other-app:session"] == items[SESSION_KEY]
+    assert {k: v for k, v in stored_items(page).items()
+            if k.startswith("oidc_spa:other-app:")} == moved
 
 
 def test_blocked_local_storage_still_signs_in_for_this_tab_and_says_so(page, site):
@@ -68,7 +78,7 @@ def test_blocked_local_storage_still_signs_in_for_this_tab_and_says_so(page, sit
     log_in(page, "alice", "alice-demo")
     assert "close this tab" in alert_text(page)
     assert page.text_content(".nickname") == "ali"
-    assert page.evaluate(f"sessionStorage.getItem('{SESSION_KEY}')") is not None
+    assert page.evaluate(f"sessionStorage.getItem('{CURRENT_KEY}')") is not None
 
 
 def test_blocked_storage_refuses_to_start_a_login_that_could_not_finish(page, site):
@@ -93,6 +103,6 @@ def test_full_local_storage_keeps_the_session_for_this_tab_and_says_so(page, sit
     }""")
     log_in(page, "alice", "alice-demo")
     assert "close this tab" in alert_text(page)
-    assert SESSION_KEY not in stored_items(page)
+    assert not has_session(stored_items(page))
     page.reload()
     open_app(page, site.url, state="authenticated")
