@@ -151,3 +151,24 @@ def test_a_key_outage_during_renewal_keeps_the_session_and_renews_once_keys_are_
     assert [call["outcome"] for call in provider.refresh_calls()] == ["ok"]
     assert session_record(page)["expires_at"] > first["expires_at"]
     assert set(page.evaluate("window.__states")) <= {"authenticated"}
+
+
+def test_a_renewal_lock_held_forever_elsewhere_does_not_stop_the_page(
+        page, site, provider, browser_context, lifetimes):
+    """Every lock request has a timeout: a tab that never lets go of the renewal lock
+    (hung, or hostile) cannot keep another tab's page from reaching its expiry."""
+    ttl = 8
+    lifetimes(ttl)
+    open_app(page, site.renewing_url)
+    log_in(page, "alice", "alice-demo")
+    holder = browser_context.new_page()
+    holder.goto(site.renewing_url + "avatar-placeholder.svg")  # same origin, no app
+    holder.evaluate("""(name) => {
+        navigator.locks.request(name, () => new Promise(() => {}));
+    }""", APP_PREFIX + "renew")
+    provider.call("POST", "/_test/reset-log")
+    # The page keeps ticking: at expiry it says so, though renewal never got the lock.
+    wait_for_state(page, "anonymous", timeout=(ttl + 8) * 1000)
+    assert "expired" in page.text_content("#auth-error")
+    assert provider.refresh_calls() == []
+    assert not has_session(stored_items(page))
