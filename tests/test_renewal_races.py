@@ -433,6 +433,24 @@ def test_renewal_that_extends_nothing_stops_and_the_session_ends_on_time(tab, pr
     assert len(provider.refresh_uses) == 1
 
 
+def test_renewed_id_tokens_that_keep_the_logins_exp_renew_only_the_access_token(
+        tab, provider, clock):
+    # Some providers tie the ID token's exp to the login: renewals cannot move it, but the
+    # short-lived access tokens still need renewing, once per access-token lifetime.
+    login_exp = int(clock.now) + 10 * TTL
+    provider.id_token_ttl = TTL  # expires_in: the access token's lifetime
+    provider.tamper_claims = lambda claims: {**claims, "exp": login_exp}
+    session = log_in(tab(), provider)
+    while clock.now < login_exp - 1:
+        clock.now += 1
+        run(session.tick())
+        assert session.is_authenticated
+    # Renewed a third of a lifetime early: one renewal per 40 s, not one per tick.
+    assert 10 <= len(provider.refresh_uses) <= 10 * TTL / (TTL * 2 / 3) + 1
+    clock.now = login_exp
+    assert run(session.tick()) == "expired"
+
+
 # -- 12. hardening ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", [

@@ -6,7 +6,8 @@ Core 12.2 allows a refresh answer without one): the session then lives as long a
 the new access token, since the provider has just vouched for the login by renewing
 it; the profile and the ID token of the last validation stay. A refresh answer that
 moves nothing forward (no ID token and no `expires_in`) stops renewal, and the
-session ends at the end it already had, instead of renewing again and again.
+session ends at the end it already had, instead of renewing again and again; see
+renew_at for renewed ID tokens that keep the login's exp.
 """
 
 from __future__ import annotations
@@ -65,12 +66,19 @@ def _audience_set(claims: Mapping[str, Any]) -> frozenset[str] | None:
 
 
 def renew_at(session: StoredSession, margin: float) -> float:
-    """When to renew: a margin before the first of the two tokens expires.
+    """When to renew: a margin before the first of the two tokens expires; math.inf
+    when renewing would move nothing.
 
+    The session's end counts only while renewals can move it (`extendable`): a
+    provider whose renewed ID tokens keep the login's exp still gets its short-lived
+    access tokens renewed, without renewing again and again before that fixed end.
     The margin is at most a third of the tokens' lifetime, so short-lived tokens are
     not renewed the moment they arrive.
     """
-    ends = min(session.expires_at, session.access_token_expires_at or math.inf)
+    ends = min(session.access_token_expires_at or math.inf,
+               session.expires_at if session.extendable else math.inf)
+    if ends == math.inf:
+        return math.inf
     lifetime = ends - session.issued_at if session.issued_at else math.inf
     return ends - min(margin, max(lifetime / 3, 1.0))
 

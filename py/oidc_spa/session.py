@@ -346,6 +346,8 @@ class Session:
         # Discovery and keys first: an outage there must not waste a refresh token.
         metadata = await self.metadata()
         await self._keys(refresh=False)
+        if not self._still_signed_in(latest):  # logged out while the keys were read
+            return False
         self.store.mark_renewal(RenewalMark(latest.session_id, latest.generation,
                                             self.tab_id, now))
         try:
@@ -447,7 +449,8 @@ class Session:
             self.current = None
 
     def _can_renew(self, session: StoredSession) -> bool:
-        return self.settings.renew and session.refresh_token is not None and session.extendable
+        return (self.settings.renew and session.refresh_token is not None
+                and renew_at(session, self.settings.renew_margin) < math.inf)
 
     def _renewal_due(self, session: StoredSession, now: float) -> bool:
         return self._can_renew(session) and now >= renew_at(session, self.settings.renew_margin)

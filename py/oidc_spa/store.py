@@ -136,7 +136,7 @@ class StoredSession:
     generation: int = 0
     # The login's claims that every renewed ID token must repeat (OpenID Connect Core 12.2).
     identity: dict[str, Any] = field(default_factory=dict)
-    # False once a renewal could not move the session's end: renewing again is pointless.
+    # False once a renewal could not move the session's end (renewal.renew_at).
     extendable: bool = True
 
     def to_json(self) -> str:
