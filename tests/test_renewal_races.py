@@ -24,6 +24,7 @@ from inprocess_provider import (
     has_session,
 )
 
+import oidc_spa.renewer as renewer_module
 import oidc_spa.session as session_module
 from oidc_spa import MemoryStorage, Session, parse_settings
 from oidc_spa.errors import (
@@ -217,7 +218,7 @@ def test_a_tab_that_closed_mid_renewal_delays_renewal_only_briefly(tab, provider
     for _ in range(20):  # however many rounds, without the clock moving: still waiting
         assert run(session.tick()) is None
     assert provider.refresh_uses == []
-    clock.now += session_module.SETTLE_SECONDS
+    clock.now += renewer_module.SETTLE_SECONDS
     assert run(session.tick()) == "renewed"
     assert not renewing(storage)
 
@@ -237,7 +238,7 @@ def test_an_unexpected_error_during_renewal_leaves_no_mark(tab, provider, clock,
 
 def test_a_lock_held_elsewhere_makes_renewal_retry_later(tab, provider, clock, lock,
                                                          monkeypatch):
-    monkeypatch.setattr(session_module, "LOCK_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(renewer_module, "LOCK_WAIT_SECONDS", 0.05)
     session = log_in(tab(), provider)
     clock.now += TTL - 5
 
@@ -372,7 +373,6 @@ def test_deeply_nested_provider_documents_are_refused_cleanly(tab, provider, sto
     callback = provider.authorize(run(session.login_url(PAGE_URL)))
     provider.override[path] = HttpResponse(200, '{"keys": ' + deep(100_000) + "}")
     session = tab()
-    session._metadata = None
     try:
         run(session.start(callback))
     except AuthError:

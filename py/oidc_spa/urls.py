@@ -39,3 +39,20 @@ def default_redirect_uri(page_url: str) -> str:
     if base.endswith("/index.html"):
         base = base[: -len("index.html")]
     return base
+
+
+def token_destination_problem(url: str, allowed_origins: tuple[str, ...]) -> str | None:
+    """Why an access token must not be sent to `url`, in words; None when it may.
+
+    Only over https (or http on this machine), and only to the origins the settings
+    name: a token sent anywhere else can be replayed by whoever receives it.
+    """
+    if is_secure_url(url) and origin(url) in allowed_origins:
+        return None
+    if not is_secure_url(url):
+        reason = "the access token travels only over https (or http on this computer)"
+    elif not allowed_origins:
+        reason = 'no API is set up: name it with "apiUrl" or "apiOrigins" in auth_config.json'
+    else:
+        reason = f"only to {', '.join(allowed_origins)} (\"apiOrigins\" in auth_config.json)"
+    return f"This app may not send your access token to {origin(url)}: {reason}."
