@@ -129,7 +129,7 @@ def _first_text(profile: dict[str, Any], *names: str) -> str:
 def report(error: BaseException) -> None:
     """An AuthError's own sentence, or a generic one; the details go to the console."""
     if isinstance(error, AuthError):
-        js.console.warn(str(error))
+        js.console.warn(f"{error.code}: {error}")  # the code README lists, to look up
         show_message(error.user_message)
     else:
         js.console.error("".join(traceback.format_exception(error)))

@@ -252,7 +252,7 @@ class _ProviderHttp:
             return _json(200, {"keys": [key.public_jwk() for key in provider.keys]})
         if path in ("/userinfo", "/api"):
             return provider.userinfo(headers)
-        raise NetworkError("unreachable", detail=path)
+        raise NetworkError("network.provider_unreachable", detail=path)
 
 
 def _json(status: int, body: object) -> HttpResponse:

@@ -116,10 +116,7 @@ def read_callback(url: str) -> CallbackResponse | None:
             return None
         if len(found) > 1:
             # RFC 6749 3.1: parameters must not be repeated; a repeat smells of injection.
-            raise CallbackError(
-                "The sign-in response in the address bar is malformed. Please sign in again.",
-                detail=f"parameter {name} repeated",
-            )
+            raise CallbackError("callback.malformed", detail=f"parameter {name} repeated")
         return found[0]
 
     return CallbackResponse(
@@ -139,30 +136,20 @@ def check_callback(
 ) -> str:
     """The authorization code, once the response is proven to answer our own login."""
     if not response.state:
-        raise CallbackError(
-            "The sign-in response is missing its security check (state). Please sign in again."
-        )
+        raise CallbackError("callback.state_missing")
     if transaction is None:
-        raise CallbackError(
-            "This sign-in response does not belong to a login started here, "
-            "or it was already used. Please sign in again."
-        )
+        raise CallbackError("callback.state_unknown")
     if transaction.is_expired(now):
-        raise CallbackError("The sign-in took too long and has expired. Please sign in again.")
+        raise CallbackError("callback.expired")
     # RFC 9207: the issuer identifier defends against mix-up attacks.
     if response.iss is not None and response.iss != metadata.issuer:
-        raise CallbackError(
-            "The sign-in response came from a different provider than this app uses.",
-            detail=f"iss={response.iss!r}",
-        )
+        raise CallbackError("callback.issuer", detail=f"iss={response.iss!r}")
     if response.iss is None and metadata.iss_parameter_supported:
-        raise CallbackError(
-            "The sign-in response is missing the provider's name (iss). Please sign in again."
-        )
+        raise CallbackError("callback.issuer_missing")
     if response.error is not None:
         raise ProviderError(response.error, response.error_description or "")
     if not response.code:
-        raise CallbackError("The sign-in response has no authorization code. Please sign in again.")
+        raise CallbackError("callback.code_missing")
     return response.code
 
 

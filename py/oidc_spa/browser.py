@@ -72,17 +72,14 @@ class BrowserHttp:
             js.console.warn(f"oidc_spa: request to {url} not sent: {error}")
 
 
-PROVIDER_UNREACHABLE = ("The sign-in provider took too long to answer. Please try again.",
-                        "The sign-in provider could not be reached. Check your connection "
-                        "and try again.")
-SITE_FILE_UNREACHABLE = ("This page's settings took too long to load. Please reload the page.",
-                         "This page's settings could not be loaded. Check your connection "
-                         "and reload the page.")
+# NetworkError codes (timed out, unreachable): the provider's, and the page's own files'.
+PROVIDER_UNREACHABLE = ("network.provider_timeout", "network.provider_unreachable")
+SITE_FILE_UNREACHABLE = ("network.config_timeout", "network.config_unreachable")
 
 
 async def _fetch_within(url: str, options: dict[str, Any], timeout: float,
-                        messages: tuple[str, str]) -> HttpResponse:
-    """fetch() with a timeout (AbortController); NetworkError with `messages` (timed
+                        codes: tuple[str, str]) -> HttpResponse:
+    """fetch() with a timeout (AbortController); NetworkError with one of `codes` (timed
     out, unreachable) when no answer comes."""
     controller = js.AbortController.new()
     timer = js.setTimeout(create_once_callable(lambda: controller.abort()), int(timeout * 1000))
@@ -91,7 +88,7 @@ async def _fetch_within(url: str, options: dict[str, Any], timeout: float,
         text = await response.text()
     except JsException as error:
         timed_out = bool(controller.signal.aborted)
-        raise NetworkError(messages[0] if timed_out else messages[1],
+        raise NetworkError(codes[0] if timed_out else codes[1],
                            detail=f"{url}: {error}") from None
     finally:
         js.clearTimeout(timer)

@@ -83,20 +83,16 @@ class ProviderMetadata(NamedTuple):
 def parse_settings(text: str | None, page_url: str) -> Settings:
     """Read auth_config.json's text; raise ConfigError with a clear sentence if it is wrong."""
     if text is None:
-        raise ConfigError(
-            "This page is not set up yet: auth_config.json was not found beside index.html."
-        )
+        raise ConfigError("config.missing")
     raw = parse_json(text)
     if raw is None:
-        raise ConfigError("This page's auth_config.json is not valid JSON.")
+        raise ConfigError("config.not_json")
     if not isinstance(raw, dict):
-        raise ConfigError("This page's auth_config.json must hold a JSON object.")
+        raise ConfigError("config.not_object")
     unknown = sorted(set(raw) - _KNOWN_KEYS)
     if unknown:
-        raise ConfigError(
-            f"auth_config.json has unknown setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(_KNOWN_KEYS))}."
-        )
+        raise ConfigError("config.unknown_settings", unknown=", ".join(unknown),
+                          known=", ".join(sorted(_KNOWN_KEYS)))
     client_id = _required_text(raw, "clientId")
     issuer, domain = provider_issuer(raw)
     return Settings(
@@ -134,10 +130,10 @@ def parse_discovery(text: str, expected_issuer: str) -> ProviderMetadata:
     """Check a discovery document (OpenID Connect Discovery 1.0, section 4.3)."""
     doc = json_object(text)
     if doc is None:
-        raise DiscoveryError("The sign-in provider's settings could not be read (not JSON).")
+        raise DiscoveryError("discovery.not_json")
     if doc.get("issuer") != expected_issuer:
         raise DiscoveryError(
-            "The sign-in provider's settings name another issuer than auth_config.json.",
+            "discovery.issuer",
             detail=f"expected {expected_issuer!r}, got {doc.get('issuer')!r}",
         )
     endpoints = {
@@ -167,34 +163,22 @@ def _endpoint(doc: dict[str, Any], name: str, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or not is_secure_url(value):
-        raise DiscoveryError(
-            "The sign-in provider's settings have a missing or unsafe address.",
-            detail=f"{name}={value!r}",
-        )
+        raise DiscoveryError("discovery.endpoint", detail=f"{name}={value!r}")
     return value
 
 
 def provider_issuer(raw: dict[str, Any]) -> tuple[str, str | None]:
     """The issuer and, for the Auth0 form, the tenant domain; ConfigError if unclear."""
     if ("domain" in raw) == ("issuer" in raw):
-        raise ConfigError(
-            'auth_config.json needs exactly one of "domain" (Auth0) '
-            'or "issuer" (any OpenID provider).'
-        )
+        raise ConfigError("config.provider_choice")
     if "domain" in raw:
         domain = _required_text(raw, "domain").lower()
         if not _HOSTNAME.match(domain):
-            raise ConfigError(
-                'auth_config.json: "domain" must be a host name like "tenant.auth0.com" '
-                "(no https://, no path)."
-            )
+            raise ConfigError("config.domain")
         return f"https://{domain}/", domain
     issuer = _required_text(raw, "issuer")
     if not is_secure_url(issuer) or "?" in issuer or "#" in issuer:
-        raise ConfigError(
-            'auth_config.json: "issuer" must be an https URL without query or fragment '
-            "(plain http only on localhost)."
-        )
+        raise ConfigError("config.issuer")
     return issuer, None
 
 
@@ -203,15 +187,9 @@ def _redirect_uri(raw: dict[str, Any], page_url: str) -> str:
         return default_redirect_uri(page_url)
     value = _required_text(raw, "redirectUri")
     if not is_secure_url(value) or "#" in value:
-        raise ConfigError(
-            'auth_config.json: "redirectUri" must be an https URL without fragment '
-            "(plain http only on localhost)."
-        )
+        raise ConfigError("config.redirect_uri")
     if origin(value) != origin(page_url):
-        raise ConfigError(
-            'auth_config.json: "redirectUri" must be on this page\'s own site, '
-            f"{origin(page_url)}."
-        )
+        raise ConfigError("config.redirect_uri_site", origin=origin(page_url))
     return value
 
 
@@ -220,10 +198,7 @@ def _api_url(raw: dict[str, Any]) -> str | None:
         return None
     value = _required_text(raw, "apiUrl")
     if not is_secure_url(value):
-        raise ConfigError(
-            'auth_config.json: "apiUrl" must be an https URL (plain http only on localhost): '
-            "the access token travels with every call."
-        )
+        raise ConfigError("config.api_url")
     return value
 
 
@@ -233,14 +208,11 @@ def api_origins(raw: dict[str, Any]) -> tuple[str, ...]:
     origins = [origin(api_url)] if api_url else []
     extra = raw.get("apiOrigins", [])
     if not isinstance(extra, list) or not all(isinstance(item, str) for item in extra):
-        raise ConfigError('auth_config.json: "apiOrigins" must be a list of origins.')
+        raise ConfigError("config.api_origins")
     for item in extra:
         if (not _ORIGIN.fullmatch(item.rstrip("/")) or not is_secure_url(item)
                 or item.rstrip("/") != origin(item)):
-            raise ConfigError(
-                f'auth_config.json: "apiOrigins" entry {item!r} must be an origin like '
-                '"https://api.example.com" (plain http only on localhost), with no path.'
-            )
+            raise ConfigError("config.api_origin", entry=item)
         origins.append(origin(item))
     return tuple(dict.fromkeys(origins))
 
@@ -248,7 +220,7 @@ def api_origins(raw: dict[str, Any]) -> tuple[str, ...]:
 def _flag(raw: dict[str, Any], key: str, *, default: bool) -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):
-        raise ConfigError(f'auth_config.json: "{key}" must be true or false.')
+        raise ConfigError("config.not_boolean", key=key)
     return value
 
 
@@ -257,16 +229,16 @@ def _scope(raw: dict[str, Any]) -> str:
         return DEFAULT_SCOPE
     scopes = _required_text(raw, "scope").split()
     if "openid" not in scopes:
-        raise ConfigError('auth_config.json: "scope" must include "openid".')
+        raise ConfigError("config.scope_openid")
     return " ".join(dict.fromkeys(scopes))
 
 
 def _required_text(raw: dict[str, Any], key: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f'auth_config.json: "{key}" must be a non-empty string.')
+        raise ConfigError("config.not_text", key=key)
     if value != value.strip() or any(ord(c) < 0x20 for c in value):
-        raise ConfigError(f'auth_config.json: "{key}" has spaces or control characters around it.')
+        raise ConfigError("config.untrimmed", key=key)
     return value
 
 
@@ -279,5 +251,5 @@ def _number(raw: dict[str, Any], key: str, default: float, *, low: float, high: 
         return default
     value = raw[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ConfigError(f'auth_config.json: "{key}" must be a number from {low:g} to {high:g}.')
+        raise ConfigError("config.out_of_range", key=key, low=low, high=high)
     return float(value)

@@ -1,20 +1,38 @@
 """One exception type per thing that can go wrong.
 
-Every error carries `user_message`, a sentence fit to show on the page as is,
-and `detail`, extra text for the developer console. No error ever asks the page
-to show a traceback.
+Every error carries `code`, a stable key of messages.MESSAGES (e.g. `id_token.audience`)
+that an app can branch on or translate by; `user_message`, that key's sentence, fit to
+show on the page as is; and `detail`, extra text for the developer console. No error
+ever asks the page to show a traceback.
 """
 
 from __future__ import annotations
 
+from .messages import MESSAGES, PROVIDER_SAID
+
 
 class AuthError(Exception):
-    """Base class: something stopped the login session from working."""
+    """Base class: something stopped the login session from working.
 
-    def __init__(self, user_message: str, *, detail: str = "") -> None:
-        super().__init__(user_message if not detail else f"{user_message} ({detail})")
-        self.user_message = user_message
+    `code` must be a key of MESSAGES (a KeyError otherwise, so a typo fails loudly);
+    `params` fill the sentence's `{fields}`.
+    """
+
+    def __init__(self, code: str, *, detail: str = "", **params: object) -> None:
+        self.code = code
         self.detail = detail
+        self._set_message(MESSAGES[code].format(**params))
+
+    def _set_message(self, user_message: str) -> None:
+        self.user_message = user_message
+        detail = self.detail
+        self.args = (user_message if not detail else f"{user_message} ({detail})",)
+
+    def _add_provider_words(self, description: str | None) -> None:
+        """Append what the provider said, in its own words (never translated)."""
+        if description:
+            said = PROVIDER_SAID.format(description=description)
+            self._set_message(f"{self.user_message} {said}")
 
 
 class ConfigError(AuthError):
@@ -34,13 +52,15 @@ class CallbackError(AuthError):
 
 
 class ProviderError(AuthError):
-    """The provider answered the login with an OAuth error (e.g. access_denied)."""
+    """The provider answered the login with an OAuth error (e.g. access_denied).
+
+    Its code is `provider.<error>` for the errors of RFC 6749 4.1.2.1 and OpenID
+    Connect Core 3.1.2.6 that have a sentence, `provider.other` for any other.
+    """
 
     def __init__(self, error: str, description: str = "") -> None:
-        message = _PROVIDER_ERROR_MESSAGES.get(error, "The sign-in provider refused the login.")
-        if description:
-            message = f"{message} The provider said: {description}"
-        super().__init__(message, detail=error)
+        super().__init__(_PROVIDER_ERROR_CODES.get(error, "provider.other"), detail=error)
+        self._add_provider_words(description)
         self.error = error
         self.description = description
 
@@ -48,15 +68,18 @@ class ProviderError(AuthError):
 class TokenError(AuthError):
     """The token endpoint refused the exchange or sent an unusable answer.
 
-    `error` is the OAuth error code when the provider sent one; `status` the HTTP status.
+    `error` is the OAuth error code when the provider sent one (also the `{error}` of
+    `token.refused`), `description` its error_description; `status` the HTTP status.
     """
 
     def __init__(
-        self, user_message: str, *, detail: str = "", error: str | None = None,
-        status: int | None = None,
+        self, code: str, *, detail: str = "", error: str | None = None,
+        description: str | None = None, status: int | None = None, **params: object,
     ) -> None:
-        super().__init__(user_message, detail=detail)
+        super().__init__(code, detail=detail, error=error, **params)
+        self._add_provider_words(description)
         self.error = error
+        self.description = description
         self.status = status
 
 
@@ -67,8 +90,9 @@ class IdTokenError(AuthError):
 class UserInfoError(AuthError):
     """The userinfo endpoint failed or returned a profile that is not ours."""
 
-    def __init__(self, user_message: str, *, detail: str = "", status: int | None = None) -> None:
-        super().__init__(user_message, detail=detail)
+    def __init__(self, code: str, *, detail: str = "", status: int | None = None,
+                 **params: object) -> None:
+        super().__init__(code, detail=detail, **params)
         self.status = status
 
 
@@ -94,14 +118,15 @@ class SessionEndedError(AuthError):
     """The provider refused to renew the session: it is over, the user must log in again."""
 
 
-_PROVIDER_ERROR_MESSAGES = {
-    "access_denied": "The sign-in was cancelled or not allowed.",
-    "login_required": "You need to sign in again.",
-    "consent_required": "The app needs your consent to sign you in.",
-    "interaction_required": "The sign-in provider needs you to act before you can sign in.",
-    "invalid_scope": "The sign-in provider does not allow the permissions this app asked for.",
-    "unauthorized_client": "This app is not allowed to sign in with that provider.",
-    "invalid_request": "The sign-in provider rejected the login request.",
-    "server_error": "The sign-in provider had a problem. Please try again.",
-    "temporarily_unavailable": "The sign-in provider is busy. Please try again in a moment.",
+# Literal codes, not f"provider.{error}": every code stays findable in the source.
+_PROVIDER_ERROR_CODES = {
+    "access_denied": "provider.access_denied",
+    "login_required": "provider.login_required",
+    "consent_required": "provider.consent_required",
+    "interaction_required": "provider.interaction_required",
+    "invalid_scope": "provider.invalid_scope",
+    "unauthorized_client": "provider.unauthorized_client",
+    "invalid_request": "provider.invalid_request",
+    "server_error": "provider.server_error",
+    "temporarily_unavailable": "provider.temporarily_unavailable",
 }

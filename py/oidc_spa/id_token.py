@@ -52,13 +52,10 @@ class IdTokenValidator:
         if key is None or not await signature_valid(parsed, key, self.verifier):
             key = select_key(parsed.header, await self.client.keys(refresh=True), allowed)
             if key is None:
-                raise IdTokenError(
-                    "The ID token is signed with a key the sign-in provider does not publish.",
-                    detail=f"kid={parsed.header.get('kid')!r}",
-                )
+                raise IdTokenError("id_token.unknown_key",
+                                   detail=f"kid={parsed.header.get('kid')!r}")
             if not await signature_valid(parsed, key, self.verifier):
-                raise IdTokenError("The ID token's signature is not valid: it was not issued "
-                                   "by the sign-in provider.")
+                raise IdTokenError("id_token.signature")
         check_id_token_claims(
             parsed.claims,
             issuer=metadata.issuer,

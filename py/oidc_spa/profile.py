@@ -15,13 +15,11 @@ PROTOCOL_CLAIMS = frozenset(
     {"iss", "aud", "azp", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash",
      "auth_time", "acr", "amr", "sid", "jti"}
 )
-PROFILE_UNAVAILABLE = ("Your full profile could not be loaded right now; showing what the "
-                       "sign-in provider sent with the login.")
 
 
 def profile_from(claims: Mapping[str, Any], userinfo: HttpResponse | None, *,
                  has_endpoint: bool) -> tuple[dict[str, Any], str | None]:
-    """The profile and a warning for the user, if any.
+    """The profile and the code of a warning for the user (a key of MESSAGES), if any.
 
     userinfo's answer when it is usable and about the same `sub` (OpenID Connect Core
     5.3.2); a 401 refuses the login; otherwise the ID token's own claims, with a
@@ -31,15 +29,13 @@ def profile_from(claims: Mapping[str, Any], userinfo: HttpResponse | None, *,
     if not has_endpoint:
         return from_id_token, None
     if userinfo is not None and userinfo.status == 401:
-        raise UserInfoError(
-            "The sign-in provider did not accept this login's access token.", status=401
-        )
+        raise UserInfoError("userinfo.unauthorized", status=401)
     profile = json_object(userinfo.text) if userinfo and userinfo.status == 200 else None
     if profile is None:
-        return from_id_token, PROFILE_UNAVAILABLE
+        return from_id_token, "userinfo.unavailable"
     if profile.get("sub") != claims["sub"]:
         raise UserInfoError(
-            "The profile the sign-in provider sent belongs to someone else; login refused.",
+            "userinfo.other_user",
             detail="userinfo sub differs from the ID token's sub",
         )
     return profile, None

@@ -29,7 +29,7 @@ class ProviderClient:
             response = await get(self.http, url, timeout=self.settings.timeout)
             if response.status != 200:
                 raise DiscoveryError(
-                    "The sign-in provider's settings could not be loaded. Please try again.",
+                    "discovery.unavailable",
                     detail=f"HTTP {response.status} from {url}",
                 )
             self._metadata = parse_discovery(response.text, self.settings.issuer)
@@ -43,7 +43,7 @@ class ProviderClient:
             jwks = json_object(response.text) if response.status == 200 else None
             if jwks is None or not isinstance(jwks.get("keys"), list):
                 raise DiscoveryError(
-                    "The sign-in provider's signing keys could not be loaded. Please try again.",
+                    "discovery.keys_unavailable",
                     detail=f"HTTP {response.status} from {metadata.jwks_uri}",
                 )
             self._jwks = jwks

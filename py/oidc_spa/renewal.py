@@ -39,23 +39,16 @@ def check_renewed_claims(identity: Mapping[str, Any], claims: Mapping[str, Any])
     """
     for name in ("iss", "sub"):
         if claims.get(name) != identity.get(name):
-            raise IdTokenError(
-                "The renewed ID token is about a different user or provider.",
-                detail=f"{name} changed",
-            )
+            raise IdTokenError("id_token.renewed_identity", detail=f"{name} changed")
     if _audience_set(claims) != _audience_set(identity) or _audience_set(claims) is None:
-        raise IdTokenError("The renewed ID token was issued to a different app.",
-                           detail="aud changed")
+        raise IdTokenError("id_token.renewed_audience", detail="aud changed")
     if claims.get("azp") != identity.get("azp"):
-        raise IdTokenError("The renewed ID token was issued to a different app.",
-                           detail="azp changed")
+        raise IdTokenError("id_token.renewed_audience", detail="azp changed")
     if "auth_time" in claims and "auth_time" in identity and (
             claims["auth_time"] != identity["auth_time"]):
-        raise IdTokenError("The renewed ID token names another sign-in than yours.",
-                           detail="auth_time changed")
+        raise IdTokenError("id_token.renewed_auth_time", detail="auth_time changed")
     if "nonce" in claims and claims["nonce"] != identity.get("nonce"):
-        raise IdTokenError("The renewed ID token belongs to another login.",
-                           detail="nonce changed")
+        raise IdTokenError("id_token.renewed_nonce", detail="nonce changed")
 
 
 def _audience_set(claims: Mapping[str, Any]) -> frozenset[str] | None:

@@ -22,13 +22,14 @@ from .config import ProviderMetadata, Settings
 from .errors import AuthError, BusyError, IdTokenError, SessionEndedError, TokenError
 from .id_token import IdTokenValidator
 from .lock import Lock, LockTimeout
+from .messages import MESSAGES
 from .provider_client import ProviderClient
 from .renewal import renew_at, renewed_session, with_new_refresh_token
 from .store import RenewalMark, SessionStore, StoredSession
 from .tokens import TokenResponse, parse_token_response
 
-ENDED_MESSAGE = "Your session was ended by the sign-in provider. Please log in again."
-BUSY_MESSAGE = "The session is being renewed in another tab; trying again shortly."
+# SessionEndedError's sentence, for a page that says so when another tab saw the ending.
+ENDED_MESSAGE = MESSAGES["session.ended"]
 # How long another tab's renewal result may take to reach this tab before that tab
 # is taken to have died on the way (localStorage writes cross tabs in milliseconds).
 SETTLE_SECONDS = 3.0
@@ -68,7 +69,7 @@ class Renewer:
             async with self.lock.hold(self.store.renew_lock_name, timeout=LOCK_WAIT_SECONDS):
                 return await self._renew_locked(current, force, is_alive)
         except LockTimeout:
-            raise BusyError(BUSY_MESSAGE, detail="renewal lock not granted in time") from None
+            raise BusyError("session.busy", detail="renewal lock not granted in time") from None
 
     async def _renew_locked(self, current: StoredSession, force: bool,
                             is_alive: Callable[[StoredSession], bool]) -> StoredSession | None:
@@ -103,7 +104,7 @@ class Renewer:
         if self._foreign_mark is None or self._foreign_mark[0] != mark:
             self._foreign_mark = (mark, now)
         if now - self._foreign_mark[1] < SETTLE_SECONDS:
-            raise BusyError(BUSY_MESSAGE, detail="another tab's renewal result not seen yet")
+            raise BusyError("session.busy", detail="another tab's renewal result not seen yet")
         # The tab that left the mark is gone without a result: go on with the stored token.
 
     async def _refresh(self, latest: StoredSession,
@@ -119,7 +120,7 @@ class Renewer:
             if not self._still_signed_in(latest):
                 return None  # logged out meanwhile (the logout revoked the token): no news
             self._end(latest)
-            raise SessionEndedError(ENDED_MESSAGE, detail=error.detail or str(error.error)
+            raise SessionEndedError("session.ended", detail=error.detail or str(error.error)
                                     ) from None
         try:
             claims = (await self.validator.validate(tokens, metadata, identity=latest.identity)
@@ -129,11 +130,8 @@ class Renewer:
             if not self._still_signed_in(latest):
                 return None
             self._end(latest)
-            raise SessionEndedError(
-                "The sign-in provider sent a renewed session that failed its checks. "
-                "Please log in again.",
-                detail=error.user_message,
-            ) from None
+            raise SessionEndedError("session.renewal_invalid",
+                                    detail=f"{error.code}: {error}") from None
         except AuthError:
             # Passing trouble after the answer (the keys could not be read): the old
             # refresh token may be spent, so keep the new one for the retry.

@@ -47,6 +47,7 @@ from .errors import (
 from .id_token import IdTokenValidator
 from .lock import LocalLock, Lock
 from .logout import provider_logout_url
+from .messages import MESSAGES
 from .pkce import random_token
 from .profile import profile_from
 from .provider_client import ProviderClient
@@ -55,7 +56,7 @@ from .renewer import ENDED_MESSAGE, Renewer
 from .store import SessionStore, Storage, StoredSession
 from .tokens import SignatureVerifier, parse_jwt, parse_token_response
 from .transport import Http, HttpResponse
-from .urls import token_destination_problem
+from .urls import origin, token_destination_problem
 
 Clock = Callable[[], float]
 
@@ -75,11 +76,16 @@ class StartResult(NamedTuple):
 
     clean_url: where the address bar should point (a callback's parameters removed,
     or the page the user started the login from); None to leave it alone.
-    warning: something the user should know although the session works.
+    warning_code: the code (a key of MESSAGES) of something the user should know
+    although the session works; `warning` is its sentence.
     """
 
     clean_url: str | None = None
-    warning: str | None = None
+    warning_code: str | None = None
+
+    @property
+    def warning(self) -> str | None:
+        return MESSAGES[self.warning_code] if self.warning_code else None
 
 
 class Session:
@@ -179,8 +185,7 @@ class Session:
             raise
         except Exception as error:  # a provider answer that broke a rule no check foresaw
             raise UnreadableAnswerError(
-                "The sign-in provider sent an answer this app cannot use. Please sign in again.",
-                detail=f"{type(error).__name__}: {error}",
+                "callback.unusable_answer", detail=f"{type(error).__name__}: {error}"
             ) from None
 
     async def _finish_login(self, response: CallbackResponse) -> StartResult:
@@ -208,7 +213,7 @@ class Session:
         )
         self.store.save_new_session(session)
         self.current = session
-        return StartResult(clean_url=transaction.return_to, warning=warning)
+        return StartResult(clean_url=transaction.return_to, warning_code=warning)
 
     # -- user actions --------------------------------------------------------
 
@@ -334,10 +339,11 @@ class Session:
         """
         problem = token_destination_problem(url, self.settings.api_origins)
         if problem is not None:
-            raise DestinationError(problem, detail=url)
+            raise DestinationError(problem, detail=url, origin=origin(url),
+                                   allowed=", ".join(self.settings.api_origins))
         self.sync_from_storage()
         if not self.is_authenticated or self.current is None:
-            raise NotAuthenticatedError("You are not logged in: log in to call the API.")
+            raise NotAuthenticatedError("fetch.not_logged_in")
         if self.renewer.due(self.current, self.clock()):
             try:
                 await self.renew()
@@ -361,7 +367,7 @@ class Session:
         self, method: str, url: str, headers: dict[str, str] | None, body: str | None
     ) -> HttpResponse:
         if self.current is None:
-            raise NotAuthenticatedError("You are not logged in: log in to call the API.")
+            raise NotAuthenticatedError("fetch.not_logged_in")
         sent = {**(headers or {}), "Authorization": f"Bearer {self.current.access_token}"}
         return await self.http.request(method, url, headers=sent, body=body,
                                        timeout=self.settings.timeout)

@@ -58,31 +58,25 @@ def parse_token_response(status: int, body: str, *, require_id_token: bool = Tru
     if status != 200:
         if data and isinstance(data.get("error"), str):
             description = data.get("error_description")
-            said = f" The provider said: {description}" if isinstance(description, str) else ""
             raise TokenError(
-                f"The sign-in provider refused to complete the login ({data['error']}).{said}",
-                detail=f"HTTP {status}", error=data["error"], status=status,
+                "token.refused", detail=f"HTTP {status}", error=data["error"],
+                description=description if isinstance(description, str) else None,
+                status=status,
             )
-        raise TokenError(
-            "The sign-in provider failed to complete the login. Please try again.",
-            detail=f"HTTP {status}", status=status,
-        )
+        raise TokenError("token.failed", detail=f"HTTP {status}", status=status)
     if data is None:
-        raise TokenError("The sign-in provider sent an unreadable answer (not JSON).")
+        raise TokenError("token.not_json")
     access_token = data.get("access_token")
     id_token = data.get("id_token")
     token_type = data.get("token_type")
     if not isinstance(access_token, str) or not access_token:
-        raise TokenError("The sign-in provider's answer has no access token.")
+        raise TokenError("token.no_access_token")
     if id_token is None and not require_id_token:
         id_token = ""
     elif not isinstance(id_token, str) or not id_token:
-        raise TokenError("The sign-in provider's answer has no ID token.")
+        raise TokenError("token.no_id_token")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise TokenError(
-            "The sign-in provider sent a token type this app cannot use.",
-            detail=f"token_type={token_type!r}",
-        )
+        raise TokenError("token.type", detail=f"token_type={token_type!r}")
     expires_in = data.get("expires_in")
     if not is_number(expires_in) or expires_in <= 0:
         expires_in = None
@@ -115,17 +109,17 @@ class ParsedJwt(NamedTuple):
 def parse_jwt(token: str) -> ParsedJwt:
     """Split and decode a compact JWS with PyJWT, without trusting it yet."""
     if not isinstance(token, str) or token.count(".") != 2 or len(token) > MAX_TOKEN_CHARS:
-        raise IdTokenError("The ID token is not a JSON Web Token.")
+        raise IdTokenError("id_token.not_jwt")
     if not all(_readable_segment(part) for part in token.split(".")[:2]):
-        raise IdTokenError("The ID token cannot be read.", detail="header or claims not JSON")
+        raise IdTokenError("id_token.unreadable", detail="header or claims not JSON")
     try:
         header = get_unverified_header(token)
         claims = decode_jwt(token, options={"verify_signature": False})
         signature = base64url_decode(token.rsplit(".", 1)[1].encode("ascii"))
     except (PyJWTError, ValueError, UnicodeError, RecursionError) as error:
-        raise IdTokenError("The ID token cannot be read.", detail=str(error)) from None
+        raise IdTokenError("id_token.unreadable", detail=str(error)) from None
     if not isinstance(claims, dict) or not isinstance(header, dict):
-        raise IdTokenError("The ID token cannot be read.", detail="claims are not an object")
+        raise IdTokenError("id_token.unreadable", detail="claims are not an object")
     signing_input = token.rsplit(".", 1)[0].encode("ascii")
     return ParsedJwt(header=header, claims=claims, signing_input=signing_input, signature=signature)
 
@@ -147,7 +141,7 @@ def expiry_of(token: str) -> float:
 def expiry_in(claims: Mapping[str, Any]) -> float:
     exp = claims.get("exp")
     if not is_number(exp):
-        raise IdTokenError("The stored ID token has no valid expiry time.")
+        raise IdTokenError("id_token.stored_expiry")
     return float(exp)
 
 
@@ -165,10 +159,7 @@ def select_key(
     """The JWK that should have signed a token with this header, or None when absent."""
     algorithm = header.get("alg")
     if not isinstance(algorithm, str) or algorithm not in allowed_algorithms:
-        raise IdTokenError(
-            "The ID token is signed in a way this app does not accept.",
-            detail=f"alg={algorithm!r}",
-        )
+        raise IdTokenError("id_token.algorithm", detail=f"alg={algorithm!r}")
     keys = jwks.get("keys")
     if not isinstance(keys, list):
         return None
@@ -198,11 +189,10 @@ async def signature_valid(
 
 def check_header(header: Mapping[str, Any]) -> None:
     if "crit" in header:
-        raise IdTokenError("The ID token uses features this app does not understand.",
-                           detail="crit header")
+        raise IdTokenError("id_token.critical", detail="crit header")
     typ = header.get("typ")
     if typ is not None and (not isinstance(typ, str) or typ.upper() not in ("JWT",)):
-        raise IdTokenError("The ID token has an unexpected type.", detail=f"typ={typ!r}")
+        raise IdTokenError("id_token.type", detail=f"typ={typ!r}")
 
 
 def check_id_token_claims(
@@ -216,36 +206,28 @@ def check_id_token_claims(
 ) -> None:
     """OpenID Connect Core 3.1.3.7 steps 2-4 and 9-11; raises IdTokenError on the first failure."""
     if claims.get("iss") != issuer:
-        raise IdTokenError(
-            "The ID token was issued by a different provider than this app uses.",
-            detail=f"iss={claims.get('iss')!r}",
-        )
+        raise IdTokenError("id_token.issuer", detail=f"iss={claims.get('iss')!r}")
     audiences = audiences_of(claims)
     if audiences is None or client_id not in audiences:
-        raise IdTokenError(
-            "The ID token was issued to a different app.", detail=f"aud={claims.get('aud')!r}"
-        )
+        raise IdTokenError("id_token.audience", detail=f"aud={claims.get('aud')!r}")
     azp = claims.get("azp")
     if (len(audiences) > 1 or azp is not None) and azp != client_id:
-        raise IdTokenError(
-            "The ID token was issued to a different app (authorized party).",
-            detail=f"azp={azp!r}",
-        )
+        raise IdTokenError("id_token.authorized_party", detail=f"azp={azp!r}")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
-        raise IdTokenError("The ID token does not say who the user is (no sub).")
+        raise IdTokenError("id_token.subject")
     exp = claims.get("exp")
     if not is_number(exp):
-        raise IdTokenError("The ID token has no valid expiry time (exp).")
+        raise IdTokenError("id_token.expiry")
     if now > exp + leeway:
-        raise IdTokenError("The ID token has already expired. Check this computer's clock.")
+        raise IdTokenError("id_token.expired")
     iat = claims.get("iat")
     if not is_number(iat):
-        raise IdTokenError("The ID token has no valid issue time (iat).")
+        raise IdTokenError("id_token.issued_at")
     if iat > now + leeway:
-        raise IdTokenError("The ID token was issued in the future. Check this computer's clock.")
+        raise IdTokenError("id_token.issued_in_future")
     if nonce is not None and claims.get("nonce") != nonce:
-        raise IdTokenError("The ID token does not belong to this login (nonce mismatch).")
+        raise IdTokenError("id_token.nonce")
 
 
 def check_access_token_hash(claims: Mapping[str, Any], algorithm: str, access_token: str) -> None:
@@ -255,4 +237,4 @@ def check_access_token_hash(claims: Mapping[str, Any], algorithm: str, access_to
         return
     digest = _HASH[algorithm[2:]](access_token.encode("ascii", "replace")).digest()
     if at_hash != base64url(digest[: len(digest) // 2]):
-        raise IdTokenError("The ID token does not match the access token (at_hash).")
+        raise IdTokenError("id_token.access_token_hash")

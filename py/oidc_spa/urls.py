@@ -42,7 +42,8 @@ def default_redirect_uri(page_url: str) -> str:
 
 
 def token_destination_problem(url: str, allowed_origins: tuple[str, ...]) -> str | None:
-    """Why an access token must not be sent to `url`, in words; None when it may.
+    """Why an access token must not be sent to `url`, as a code of MESSAGES (its
+    fields: `origin`, `allowed`); None when it may.
 
     Only over https (or http on this machine), and only to the origins the settings
     name: a token sent anywhere else can be replayed by whoever receives it.
@@ -50,9 +51,7 @@ def token_destination_problem(url: str, allowed_origins: tuple[str, ...]) -> str
     if is_secure_url(url) and origin(url) in allowed_origins:
         return None
     if not is_secure_url(url):
-        reason = "the access token travels only over https (or http on this computer)"
-    elif not allowed_origins:
-        reason = 'no API is set up: name it with "apiUrl" or "apiOrigins" in auth_config.json'
-    else:
-        reason = f"only to {', '.join(allowed_origins)} (\"apiOrigins\" in auth_config.json)"
-    return f"This app may not send your access token to {origin(url)}: {reason}."
+        return "fetch.insecure_url"
+    if not allowed_origins:
+        return "fetch.no_api"
+    return "fetch.origin_not_allowed"
