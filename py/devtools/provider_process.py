@@ -62,7 +62,8 @@ class ServerProcess:
     """A devtools server script as a child process; a context manager that stops it on exit.
 
     Subclasses name the script, the word before " ready at" in its ready line, a
-    human description for errors and the error class to raise.
+    human description for errors and the error class to raise; one whose script is not
+    Python overrides command().
     """
 
     script: ClassVar[Path]
@@ -70,9 +71,14 @@ class ServerProcess:
     description: ClassVar[str]
     error_class: ClassVar[type[ServerStartError]] = ServerStartError
 
+    @classmethod
+    def command(cls) -> list[str]:
+        """The program and leading arguments that run the script; the caller's args follow."""
+        return [sys.executable, str(cls.script)]
+
     def __init__(self, args: Sequence[str], log_to: TextIO | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(self.script), *args],
+            [*self.command(), *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", bufsize=1,
         )

@@ -3,7 +3,8 @@
     python py/devtools/run.py [--host 127.0.0.1] [--site-port 8000] [--provider-port 9000]
                               [--api-port 9100] [--auth-config FILE] [--out _site]
 
-Without --auth-config the local provider (demo users alice and bob) runs as a
+Without --auth-config the local provider (node-oidc-provider, OpenID Certified,
+launched by oidc_provider/launcher.mjs; demo users alice and bob) runs as a
 child process with client id "demo-spa", and so does a small protected API
 (api.py) that the page calls with the user's access token. With --auth-config
 (e.g. an Auth0 tenant's settings) neither starts: the site is built with that
@@ -32,8 +33,8 @@ if not __package__:
 
 from devtools.api_process import ApiStartError, start_api
 from devtools.build import ROOT, BuildError, build_site
-from devtools.provider import demo_users
-from devtools.provider_process import ProviderStartError, start_provider
+from devtools.node_provider_process import demo_users, start_node_provider
+from devtools.provider_process import ProviderStartError
 from devtools.serve import serve_in_thread
 from oidc_spa.config import parse_settings
 from oidc_spa.errors import ConfigError
@@ -150,9 +151,9 @@ def start_local_provider(stack: contextlib.ExitStack, args: argparse.Namespace,
                          site_url: str) -> str:
     """The provider process with the site registered; returns its issuer."""
     try:
-        provider = stack.enter_context(start_provider(
-            client_id=CLIENT_ID, redirect_uris=[site_url],
-            post_logout_redirect_uris=[site_url], host=args.host, port=args.provider_port))
+        provider = stack.enter_context(start_node_provider(
+            client_id=CLIENT_ID, redirect_uris=[site_url], post_logout_redirect_uris=[site_url],
+            allowed_origins=[origin(site_url)], host=args.host, port=args.provider_port))
     except ProviderStartError as error:
         if "Address already in use" in str(error):  # lost a race with another program
             raise port_in_use_error(args.host, args.provider_port, "--provider-port") from None
@@ -207,8 +208,7 @@ def build(out: Path, config: dict[str, Any]) -> None:
 
 
 def local_banner(site_url: str, issuer: str, api_url: str) -> str:
-    users = "\n".join(f"    {user.sub:<8} password: {user.password}"
-                      for user in demo_users(issuer).values())
+    users = "\n".join(f"    {name:<8} password: {password}" for name, password in demo_users())
     return (
         "\n"
         "  The PyScript login demo is running.\n\n"
