@@ -231,7 +231,7 @@ def test_wrong_nonce_is_refused_and_nothing_is_stored(new_session, provider, sto
 
 def test_key_rotation_is_picked_up_by_reading_the_jwks_again(new_session, provider):
     session = new_session()
-    run(session.metadata())
+    run(session.client.metadata())
     run(session.client.keys())  # the old key set is cached
     provider.keys = [SigningKey.ec("rotated")]
     run(session.start(log_in(session, provider)))

@@ -82,6 +82,23 @@ def refresh_form(client_id: str, refresh_token: str) -> dict[str, str]:
             "client_id": client_id}
 
 
+def login_session(tokens: TokenResponse, claims: Mapping[str, Any], profile: dict[str, Any],
+                  *, now: float, default_scope: str, session_id: str) -> StoredSession:
+    """The record of a new login, from its validated tokens."""
+    return StoredSession(
+        id_token=tokens.id_token,
+        access_token=tokens.access_token,
+        expires_at=float(claims["exp"]),
+        access_token_expires_at=(now + tokens.expires_in) if tokens.expires_in else None,
+        refresh_token=tokens.refresh_token,
+        scope=tokens.scope or default_scope,
+        profile=profile,
+        issued_at=now,
+        session_id=session_id,
+        identity=identity_of(claims),
+    )
+
+
 def renewed_session(
     latest: StoredSession, tokens: TokenResponse, claims: Mapping[str, Any] | None, now: float
 ) -> StoredSession:

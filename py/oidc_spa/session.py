@@ -1,6 +1,6 @@
 """The session object an app talks to.
 
-    session = Session(settings, storage=..., http=..., verifier=...)
+    session = Session(settings, storage=..., http=..., verifier=..., lock=...)
     result = await session.start(page_url)   # finishes a login, or restores one
     session.is_authenticated, session.user
     url = await session.login_url(return_to=page_url)   # send the browser there
@@ -8,15 +8,12 @@
     change = await session.tick()                       # every second or so while open
     response = await session.fetch(api_url)             # a call with the access token
 
-All I/O goes through the injected Storage, Http, SignatureVerifier, Lock and clock,
-so the whole flow runs on CPython in tests; `browser.py` supplies the real ones.
-Session keeps the order of the steps; the decisions are pure functions (authorize,
-tokens, renewal, logout, profile) and the renewal protocol between tabs is Renewer's.
-
-A logout, or any ending, removes the pointer to the signed-in login; renewals only
-ever write that login's own record, over the generation they started from. So a
-renewal that answers after a logout is dropped, whatever the order in which the
-tabs' writes land (SessionStore, Renewer).
+Session keeps the order of the steps. The decisions are pure functions (authorize,
+tokens, renewal, logout, profile, outcomes), the provider's endpoints ProviderClient's,
+the renewal protocol between tabs Renewer's, and what is kept SessionStore's: a logout
+removes the pointer to the signed-in login, and renewals write only that login's record
+over the generation they started from, so a late renewal never undoes a logout. All
+I/O goes through injected objects, so the whole flow runs on CPython in tests.
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 from .authorize import (
     CallbackResponse,
@@ -34,11 +31,10 @@ from .authorize import (
     read_callback,
     url_without_response,
 )
-from .config import ProviderMetadata, Settings
+from .config import Settings
 from .errors import (
     AuthError,
     BusyError,
-    DestinationError,
     IdTokenError,
     NotAuthenticatedError,
     SessionEndedError,
@@ -47,21 +43,19 @@ from .errors import (
 from .id_token import IdTokenValidator
 from .lock import LocalLock, Lock
 from .logout import provider_logout_url
-from .messages import MESSAGES
+from .outcomes import SessionChange, StartResult, classify_change
 from .pkce import random_token
 from .profile import profile_from
 from .provider_client import ProviderClient
-from .renewal import identity_of, is_alive
+from .renewal import is_alive, login_session
 from .renewer import ENDED_MESSAGE, Renewer
 from .store import SessionStore, Storage, StoredSession
 from .tokens import SignatureVerifier, parse_jwt, parse_token_response
 from .transport import Http, HttpResponse
-from .urls import origin, token_destination_problem
+from .urls import check_token_destination
 
 Clock = Callable[[], float]
 
-# What tick() or sync_from_storage() saw happen to the session.
-SessionChange = Literal["signed_in", "signed_out", "renewed", "expired", "ended"]
 __all__ = ["ENDED_MESSAGE", "Session", "SessionChange", "StartResult"]
 
 # After a renewal failed for a passing reason (offline, provider down), wait this
@@ -69,23 +63,6 @@ __all__ = ["ENDED_MESSAGE", "Session", "SessionChange", "StartResult"]
 # tab's renewal in flight, this long.
 RENEW_RETRY_SECONDS = 5.0
 BUSY_RETRY_SECONDS = 0.5
-
-
-class StartResult(NamedTuple):
-    """What the page should do after start().
-
-    clean_url: where the address bar should point (a callback's parameters removed,
-    or the page the user started the login from); None to leave it alone.
-    warning_code: the code (a key of MESSAGES) of something the user should know
-    although the session works; `warning` is its sentence.
-    """
-
-    clean_url: str | None = None
-    warning_code: str | None = None
-
-    @property
-    def warning(self) -> str | None:
-        return MESSAGES[self.warning_code] if self.warning_code else None
 
 
 class Session:
@@ -117,30 +94,29 @@ class Session:
         return self.current is not None and self.clock() < self.current.expires_at
 
     @property
+    def _live(self) -> StoredSession | None:
+        return self.current if self.is_authenticated else None
+
+    @property
     def user(self) -> dict[str, Any] | None:
-        return dict(self.current.profile) if self.is_authenticated and self.current else None
+        return dict(self._live.profile) if self._live else None
 
     @property
     def expires_at(self) -> float | None:
-        return self.current.expires_at if self.is_authenticated and self.current else None
+        return self._live.expires_at if self._live else None
 
     @property
     def access_token(self) -> str | None:
-        return self.current.access_token if self.is_authenticated and self.current else None
+        return self._live.access_token if self._live else None
 
     @property
     def seconds_left(self) -> float | None:
         """Until the session ends if it is not renewed (for an "expires in" indicator)."""
-        if not self.is_authenticated or self.current is None:
-            return None
-        return max(0.0, self.current.expires_at - self.clock())
+        return max(0.0, self._live.expires_at - self.clock()) if self._live else None
 
     @property
     def renews_automatically(self) -> bool:
         return self.current is not None and self.renewer.can_renew(self.current)
-
-    async def metadata(self) -> ProviderMetadata:
-        return await self.client.metadata()
 
     # -- page load -----------------------------------------------------------
 
@@ -199,18 +175,8 @@ class Session:
         claims = await self.validator.validate(tokens, metadata, nonce=transaction.nonce)
         profile, warning = profile_from(claims, await self.client.userinfo(tokens.access_token),
                                         has_endpoint=metadata.userinfo_endpoint is not None)
-        session = StoredSession(
-            id_token=tokens.id_token,
-            access_token=tokens.access_token,
-            expires_at=float(claims["exp"]),
-            access_token_expires_at=(now + tokens.expires_in) if tokens.expires_in else None,
-            refresh_token=tokens.refresh_token,
-            scope=tokens.scope or self.settings.scope,
-            profile=profile,
-            issued_at=now,
-            session_id=random_token(18),
-            identity=identity_of(claims),
-        )
+        session = login_session(tokens, claims, profile, now=now, session_id=random_token(18),
+                                default_scope=self.settings.scope)
         self.store.save_new_session(session)
         self.current = session
         return StartResult(clean_url=transaction.return_to, warning_code=warning)
@@ -249,23 +215,14 @@ class Session:
 
     def sync_from_storage(self) -> SessionChange | None:
         """Adopt what another tab did (login, logout, renewal) since we last looked."""
-        had = self.current
-        stored = self.store.load_session()
-        if stored == had:
-            return None
-        if stored is None or not self._is_alive(stored):
-            if stored is not None:
-                self.store.end_session(stored.session_id, "expired", self.clock())
-            self.current = None
-            if had is None:
-                return None
-            if self.clock() >= had.expires_at:
-                return "expired"
-            ended = self.store.ended(had.session_id)
-            # Another tab's renewal was refused: say so here too, not "logged out".
-            return "ended" if ended is not None and ended.reason == "ended" else "signed_out"
+        had, stored = self.current, self.store.load_session()
+        if stored is not None and stored != had and not self._is_alive(stored):
+            self.store.end_session(stored.session_id, "expired", self.clock())
+            stored = None
+        ended = self.store.ended(had.session_id) if had and stored is None else None
         self.current = stored
-        return "signed_in" if had is None or had.session_id != stored.session_id else "renewed"
+        return classify_change(had, stored, now=self.clock(),
+                               ended_reason=ended.reason if ended else None)
 
     async def tick(self) -> SessionChange | None:
         """Keep the session true while the page is open: call it every second or so.
@@ -337,10 +294,7 @@ class Session:
         followed by one retry when the API answers 401. NotAuthenticatedError when
         there is no session.
         """
-        problem = token_destination_problem(url, self.settings.api_origins)
-        if problem is not None:
-            raise DestinationError(problem, detail=url, origin=origin(url),
-                                   allowed=", ".join(self.settings.api_origins))
+        check_token_destination(url, self.settings.api_origins)
         self.sync_from_storage()
         if not self.is_authenticated or self.current is None:
             raise NotAuthenticatedError("fetch.not_logged_in")

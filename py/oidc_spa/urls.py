@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+from .errors import DestinationError
+
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
@@ -39,6 +41,14 @@ def default_redirect_uri(page_url: str) -> str:
     if base.endswith("/index.html"):
         base = base[: -len("index.html")]
     return base
+
+
+def check_token_destination(url: str, allowed_origins: tuple[str, ...]) -> None:
+    """DestinationError unless an access token may be sent to `url`."""
+    code = token_destination_problem(url, allowed_origins)
+    if code is not None:
+        raise DestinationError(code, detail=url, origin=origin(url),
+                               allowed=", ".join(allowed_origins))
 
 
 def token_destination_problem(url: str, allowed_origins: tuple[str, ...]) -> str | None:

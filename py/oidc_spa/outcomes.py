@@ -1,0 +1,47 @@
+"""What the session tells the page: StartResult after start(), SessionChange from tick()."""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+from .messages import MESSAGES
+from .store import StoredSession
+
+
+class StartResult(NamedTuple):
+    """What the page should do after start().
+
+    clean_url: where the address bar should point (a callback's parameters removed,
+    or the page the user started the login from); None to leave it alone.
+    warning_code: the code (a key of MESSAGES) of something the user should know
+    although the session works; `warning` is its sentence.
+    """
+
+    clean_url: str | None = None
+    warning_code: str | None = None
+
+    @property
+    def warning(self) -> str | None:
+        return MESSAGES[self.warning_code] if self.warning_code else None
+
+
+# What tick() or sync_from_storage() saw happen to the session.
+SessionChange = Literal["signed_in", "signed_out", "renewed", "expired", "ended"]
+
+
+def classify_change(had: StoredSession | None, now_kept: StoredSession | None, *, now: float,
+                    ended_reason: str | None) -> SessionChange | None:
+    """`had`: the session this tab knew; `now_kept`: the live one in storage now (None
+    when there is none); `ended_reason`: why `had`'s login ended, if a tab said so."""
+    if now_kept == had:
+        return None
+    if now_kept is None:
+        if had is None:
+            return None
+        if now >= had.expires_at:
+            return "expired"
+        # Another tab's renewal was refused: say so here too, not "logged out".
+        return "ended" if ended_reason == "ended" else "signed_out"
+    if had is None or had.session_id != now_kept.session_id:
+        return "signed_in"
+    return "renewed"
