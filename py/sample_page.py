@@ -48,6 +48,7 @@ STORAGE_WARNINGS = {
     MEMORY: "This browser blocks storage for this page: your session ends when you reload "
     "or leave it.",
 }
+NOT_SET_UP = "This page cannot sign anyone in until its settings are fixed."
 NO_STORAGE_FOR_LOGIN = (
     "Signing in needs to remember the login while you are at the sign-in provider, and "
     "this browser blocks storage for this page. Allow site data for this site and try again."
@@ -195,6 +196,7 @@ async def main() -> None:
     except AuthError as error:
         report(error)
         element(".btn-login").disabled = True
+        element("#login-message").textContent = NOT_SET_UP
         show_state("anonymous")
         return
     session = Session(

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from devtools.serve import accepts_gzip, normalize_base_path, serve_in_thread
+from devtools.serve import REVALIDATE, accepts_gzip, normalize_base_path, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,9 +113,21 @@ def test_folder_redirects_then_serves_its_index(server: str) -> None:
     assert (response.status, body) == (200, FILES["sub/index.html"])
 
 
-@pytest.mark.parametrize("path", ["/", "/index.html", "/other/", "/ap/", "/apps/index.html"])
+@pytest.mark.parametrize("path", ["/index.html", "/other/", "/ap/", "/apps/index.html"])
 def test_outside_base_path_is_404(server: str, path: str) -> None:
     assert request(server, path)[0].status == 404
+
+
+def test_the_servers_root_leads_to_the_site(server: str) -> None:
+    response, _ = request(server, "/")
+    assert (response.status, response.getheader("Location")) == (302, "/app/")
+
+
+def test_a_developers_server_makes_the_browser_revalidate(site: Path) -> None:
+    with serve_in_thread(site, "/app/", cache_control=REVALIDATE) as url:
+        response, _ = request(url, "/app/d.json")
+        assert response.getheader("Cache-Control") == "no-cache"
+        assert response.getheader("ETag")  # so the revalidation is a cheap 304
 
 
 def test_no_directory_listing(server: str) -> None:

@@ -35,7 +35,7 @@ from devtools.api_process import ApiStartError, start_api
 from devtools.build import ROOT, BuildError, build_site
 from devtools.node_provider_process import demo_users, start_node_provider
 from devtools.provider_process import ProviderStartError
-from devtools.serve import serve_in_thread
+from devtools.serve import REVALIDATE, serve_in_thread
 from oidc_spa.config import parse_settings
 from oidc_spa.errors import ConfigError
 from oidc_spa.urls import is_loopback, origin
@@ -142,7 +142,8 @@ def start_site_server(stack: contextlib.ExitStack, args: argparse.Namespace) -> 
     args.out.mkdir(parents=True, exist_ok=True)  # the server needs the folder to exist
     try:
         return stack.enter_context(
-            serve_in_thread(args.out, BASE_PATH, args.host, args.site_port, quiet=True))
+            serve_in_thread(args.out, BASE_PATH, args.host, args.site_port, quiet=True,
+                            cache_control=REVALIDATE))
     except OSError as error:
         raise listen_error(error, args.host, args.site_port, "--site-port") from None
 

@@ -25,6 +25,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 CACHE_CONTROL = "max-age=600"  # what GitHub Pages sends
+# For a developer's run: the browser revalidates every file (a 304 when unchanged), so
+# a rebuilt page or a changed auth_config.json is what the next load gets.
+REVALIDATE = "no-cache"
 
 # Explicit types for what the site ships; Python's mimetypes varies by platform.
 CONTENT_TYPES = {
@@ -107,6 +110,7 @@ class SiteHandler(BaseHTTPRequestHandler):
     root: Path
     base: str
     quiet = False
+    cache_control = CACHE_CONTROL
     server_version = "oidc-spa-devserver"
 
     def do_GET(self) -> None:
@@ -118,16 +122,21 @@ class SiteHandler(BaseHTTPRequestHandler):
     def respond(self, send_body: bool) -> None:
         url_path = urlsplit(self.path).path
         kind, target = resolve_request(self.root, self.base, url_path)
-        if kind == "redirect":
+        if url_path == "/" and self.base != "/":
+            # The server's root: the site is one level down. Not permanent, so another
+            # program on this port later is not sent here by the browser's cache.
+            self.send_redirect(self.base, HTTPStatus.FOUND)
+        elif kind == "redirect":
             self.send_redirect(url_path + "/")
         elif target is None:
             self.send_plain(HTTPStatus.NOT_FOUND, b"404 Not Found\n", send_body)
         else:
             self.send_file(target, send_body)
 
-    def send_redirect(self, location: str) -> None:
+    def send_redirect(self, location: str,
+                      status: HTTPStatus = HTTPStatus.MOVED_PERMANENTLY) -> None:
         query = urlsplit(self.path).query
-        self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+        self.send_response(status)
         self.send_header("Location", f"{location}?{query}" if query else location)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -147,7 +156,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         if self.headers.get("If-None-Match") == etag:
             self.send_response(HTTPStatus.NOT_MODIFIED)
             self.send_header("ETag", etag)
-            self.send_header("Cache-Control", CACHE_CONTROL)
+            self.send_header("Cache-Control", self.cache_control)
             self.end_headers()
             return
         compress = target.suffix.lower() in GZIP_SUFFIXES
@@ -156,7 +165,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", content_type(target))
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", CACHE_CONTROL)
+        self.send_header("Cache-Control", self.cache_control)
         self.send_header("Last-Modified", formatdate(stat.st_mtime, usegmt=True))
         self.send_header("ETag", etag)
         if compress:
@@ -173,13 +182,15 @@ class SiteHandler(BaseHTTPRequestHandler):
 
 
 def make_server(
-    root: Path, base_path: str, host: str = "127.0.0.1", port: int = 0, quiet: bool = False
+    root: Path, base_path: str, host: str = "127.0.0.1", port: int = 0, quiet: bool = False,
+    cache_control: str = CACHE_CONTROL,
 ) -> ThreadingHTTPServer:
     """A bound (not yet serving) server for root under base_path."""
     root = Path(root).resolve()
     if not root.is_dir():
         raise FileNotFoundError(f"{root} is not a folder: build the site first")
-    attributes = {"root": root, "base": normalize_base_path(base_path), "quiet": quiet}
+    attributes = {"root": root, "base": normalize_base_path(base_path), "quiet": quiet,
+                  "cache_control": cache_control}
     handler = type("BoundSiteHandler", (SiteHandler,), attributes)
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -193,10 +204,11 @@ def site_url(server: ThreadingHTTPServer) -> str:
 
 @contextlib.contextmanager
 def serve_in_thread(
-    root: Path, base_path: str, host: str = "127.0.0.1", port: int = 0, quiet: bool = True
+    root: Path, base_path: str, host: str = "127.0.0.1", port: int = 0, quiet: bool = True,
+    cache_control: str = CACHE_CONTROL,
 ) -> Iterator[str]:
     """Serve root in a background thread; yields the site's base URL."""
-    server = make_server(root, base_path, host, port, quiet)
+    server = make_server(root, base_path, host, port, quiet, cache_control)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:
