@@ -12,10 +12,12 @@ from devtools.pages_config import SettingsProblem, config_from, main
 
 def test_auth0_variables_make_the_auth0_form():
     env = {"AUTH0_DOMAIN": " https://tenant.eu.auth0.com/ ", "CLIENT_ID": "abc",
-           "AUTH0_AUDIENCE": "https://api", "SCOPE": "openid profile offline_access"}
+           "AUTH0_AUDIENCE": "https://api", "SCOPE": "openid profile offline_access",
+           "API_URL": "https://api.example.com/private"}
     assert config_from(env) == {"clientId": "abc", "domain": "tenant.eu.auth0.com",
                                 "audience": "https://api",
-                                "scope": "openid profile offline_access"}
+                                "scope": "openid profile offline_access",
+                                "apiUrl": "https://api.example.com/private"}
 
 
 def test_an_issuer_makes_the_discovery_form():
@@ -31,6 +33,7 @@ def test_an_issuer_makes_the_discovery_form():
     ({"CLIENT_ID": "a", "AUTH0_DOMAIN": 'evil.test"><script>'}, '"domain" must be a host'),
     ({"CLIENT_ID": "a", "OIDC_ISSUER": "http://login.example.com"}, '"issuer" must be an https'),
     ({"CLIENT_ID": "a", "AUTH0_DOMAIN": "t.auth0.com", "SCOPE": "profile"}, "include \"openid\""),
+    ({"CLIENT_ID": "a", "AUTH0_DOMAIN": "t.auth0.com", "API_URL": "http://api.test/"}, "apiUrl"),
 ])
 def test_unusable_variables_are_refused_with_the_reason(env, reason):
     with pytest.raises(SettingsProblem) as caught:

@@ -1,7 +1,8 @@
 """auth_config.json for a GitHub Pages deployment, from the repository's variables.
 
     python py/devtools/pages_config.py OUT.json   (reads AUTH0_DOMAIN or OIDC_ISSUER,
-                                                    CLIENT_ID, AUTH0_AUDIENCE, SCOPE)
+                                                    CLIENT_ID, AUTH0_AUDIENCE, SCOPE,
+                                                    API_URL)
 
 The result is checked by the library's own parser (oidc_spa.config), so a value the
 page would refuse fails the deployment with the page's own sentence, as a GitHub
@@ -52,7 +53,7 @@ def config_from(env: Mapping[str, str]) -> dict[str, Any]:
         raise SettingsProblem(*problems)
     config: dict[str, Any] = {"clientId": client_id}
     config |= {"domain": domain} if domain else {"issuer": issuer}
-    for key, name in (("audience", "AUTH0_AUDIENCE"), ("scope", "SCOPE")):
+    for key, name in (("audience", "AUTH0_AUDIENCE"), ("scope", "SCOPE"), ("apiUrl", "API_URL")):
         if var(name):
             config[key] = var(name)
     try:
