@@ -5,6 +5,15 @@
 The site needs nothing from a CDN at run time: PyScript and Pyodide are
 vendored from node_modules, and the Python code (oidc_spa + PyJWT) ships as
 one python.zip that pyscript.toml unpacks into the interpreter's home folder.
+
+An app of your own (a folder with index.html, pyscript.toml and its Python) that
+uses the library's wheel, built by `python -m pip wheel . --no-deps -w dist/`:
+
+    python py/devtools/build.py --app DIR --wheel dist/oidc_spa-0.1.0-py3-none-any.whl \
+        [--out _app] [--auth-config FILE.json]
+
+copies the folder, vendors the same runtime and puts both wheels (oidc_spa's and
+PyJWT's) beside index.html, for the app's pyscript.toml to unpack with [files].
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,7 +39,7 @@ from devtools.bytecode import (
     BytecodeError,
     compile_bytecode_zips,
 )
-from devtools.csp import PolicyError, content_security_policy, insert_policy
+from devtools.csp import MARKER, PolicyError, content_security_policy, insert_policy
 from devtools.preload import PreloadError, add_compile_hints, fast_page_hints, insert_hints
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -317,15 +327,91 @@ def build_site(
     return out
 
 
+# The documented command that builds the library's wheel, run from the repository root.
+WHEEL_COMMAND = ("python", "-m", "pip", "wheel", ".", "--no-deps", "-w", "dist/")
+
+
+def library_wheel_name(root: Path = ROOT) -> str:
+    """oidc_spa-<version>-py3-none-any.whl, the version pyproject.toml gives."""
+    version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    return f"oidc_spa-{version}-py3-none-any.whl"
+
+
+def build_library_wheel(dist: Path, root: Path = ROOT) -> Path:
+    """Run WHEEL_COMMAND (with this Python, into `dist`); return the wheel's path."""
+    dist = Path(dist).resolve()
+    command = [sys.executable, *WHEEL_COMMAND[1:-1], str(dist)]
+    subprocess.run([*command, "--quiet", "--disable-pip-version-check"], cwd=root, check=True)
+    wheel = dist / library_wheel_name(root)
+    if not wheel.is_file():
+        raise BuildError(f"{' '.join(WHEEL_COMMAND)} did not write {wheel.name}")
+    return wheel
+
+
+def build_app(
+    app_dir: Path,
+    out: Path,
+    library_wheel: Path,
+    auth_config: dict | None = None,
+    *,
+    extra_origins: Sequence[str] = (),
+    root: Path = ROOT,
+    node_modules: Path | None = None,
+    wheel_cache: Path | None = None,
+) -> Path:
+    """Write a PyScript app that uses the oidc_spa wheel into out (cleared first).
+
+    app_dir holds the app as it is served: index.html, pyscript.toml, its Python. Beside
+    them go the vendored PyScript and Pyodide (vendor/), `library_wheel` and PyJWT's
+    pinned wheel, which the app's pyscript.toml unpacks with [files] ("./NAME.whl" =
+    "./*"): it must name both, checked here so that a version bump fails the build, not
+    the page. The Content-Security-Policy goes where index.html has the marker, if it has.
+    """
+    app_dir, out, root = Path(app_dir).resolve(), Path(out).resolve(), root.resolve()
+    library_wheel = Path(library_wheel).resolve()
+    node_modules = (node_modules or root / "node_modules").resolve()
+    check_node_modules(node_modules, read_npm_pins(root))
+    wheels = [library_wheel, pyjwt_wheel(wheel_cache or root / ".cache" / "wheels")]
+    for needed in (app_dir / "index.html", app_dir / "pyscript.toml", library_wheel):
+        if not needed.is_file():
+            raise BuildError(f"{needed} not found")
+    config = (app_dir / "pyscript.toml").read_text()
+    for wheel in wheels:
+        if f'"./{wheel.name}"' not in config:
+            raise BuildError(f'{app_dir / "pyscript.toml"} does not unpack {wheel.name}: add '
+                             f'"./{wheel.name}" = "./*" to its [files]')
+    if out.is_relative_to(app_dir) or app_dir.is_relative_to(out):
+        raise BuildError(f"refusing to build {app_dir} into {out}: choose another folder")
+    clear_output(out, root)
+    shutil.copytree(app_dir, out, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for wheel in wheels:
+        shutil.copy2(wheel, out / wheel.name)
+    vendor_runtime(node_modules, out)
+    if auth_config is not None:
+        text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
+        (out / "auth_config.json").write_text(text)
+    if MARKER in (out / "index.html").read_text():
+        write_policy(out, auth_config, extra_origins)
+    return out
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "_site", help="output folder")
+    parser.add_argument("--out", type=Path,
+                        help="output folder (default: _site, with --app: _app)")
     parser.add_argument("--auth-config", type=Path, help="JSON file written as auth_config.json")
     parser.add_argument("--node-modules", type=Path, help="where the npm runtime is installed")
     parser.add_argument(
         "--plain", action="store_true",
         help="ship Python sources and stock Pyodide (slower start; for comparison)",
     )
+    parser.add_argument("--app", type=Path,
+                        help="build this app folder (index.html, pyscript.toml, Python) "
+                        "with the library's wheel instead of the sample site")
+    parser.add_argument("--wheel", type=Path,
+                        help="with --app: the oidc_spa wheel (python -m pip wheel . "
+                        "--no-deps -w dist/)")
     parser.add_argument(
         "--extra-origin", action="append", default=[],
         help="another origin the page may fetch from (a provider whose endpoints live on "
@@ -338,14 +424,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = json.loads(args.auth_config.read_text()) if args.auth_config else None
     try:
-        out = build_site(
-            args.out, config, plain=args.plain, extra_origins=args.extra_origin,
-            node_modules=args.node_modules,
-        )
+        if args.app is not None:
+            if args.wheel is None:
+                raise BuildError("--app needs --wheel: build it with "
+                                 "python -m pip wheel . --no-deps -w dist/")
+            out = build_app(args.app, args.out or ROOT / "_app", args.wheel, config,
+                            extra_origins=args.extra_origin, node_modules=args.node_modules)
+        else:
+            out = build_site(
+                args.out or ROOT / "_site", config, plain=args.plain,
+                extra_origins=args.extra_origin, node_modules=args.node_modules,
+            )
     except BuildError as error:
         print(f"build: error: {error}", file=sys.stderr)
         return 1
-    print(f"build: site written to {out}")
+    print(f"build: {'app' if args.app is not None else 'site'} written to {out}")
     return 0
 
 

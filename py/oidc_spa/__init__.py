@@ -1,7 +1,12 @@
 """OpenID Connect login sessions for Python in the browser.
 
 The pure-Python core (config, authorize, tokens, renewal, store, session) runs anywhere;
-`oidc_spa.browser` connects it to a page (localStorage, fetch, WebCrypto, Web Locks).
+`oidc_spa.browser` connects it to a page (localStorage, fetch, WebCrypto, Web Locks) and
+is not imported here: it needs Pyodide's `js`. In a page:
+
+    from oidc_spa.browser import create_session, keep_in_step, start_on_page
+
+`__all__` below is the whole public API of the core; `oidc_spa.browser.__all__` the page's.
 """
 
 from .config import ProviderMetadata, Settings, parse_settings
@@ -21,9 +26,13 @@ from .errors import (
     UnreadableAnswerError,
     UserInfoError,
 )
+from .lock import LocalLock, Lock, LockTimeout
 from .messages import MESSAGES
 from .session import Session, SessionChange, StartResult
-from .store import MemoryStorage, Storage
+from .store import FallbackStorage, MemoryStorage, Storage
+from .tokens import SignatureVerifier
+from .transport import Http, HttpResponse
+from .urls import is_secure_url
 
 __all__ = [
     "MESSAGES",
@@ -33,7 +42,13 @@ __all__ = [
     "ConfigError",
     "DestinationError",
     "DiscoveryError",
+    "FallbackStorage",
+    "Http",
+    "HttpResponse",
     "IdTokenError",
+    "LocalLock",
+    "Lock",
+    "LockTimeout",
     "MemoryStorage",
     "NetworkError",
     "NotAuthenticatedError",
@@ -43,10 +58,12 @@ __all__ = [
     "SessionChange",
     "SessionEndedError",
     "Settings",
+    "SignatureVerifier",
     "StartResult",
     "Storage",
     "TokenError",
     "UnreadableAnswerError",
     "UserInfoError",
+    "is_secure_url",
     "parse_settings",
 ]

@@ -2,22 +2,55 @@
 
 The only module of the package that touches `js`. Everything here is a thin
 adapter to a protocol the core defines, so the core stays testable on CPython.
+
+An app needs three calls:
+
+    session = await create_session()      # auth_config.json, storage, fetch, WebCrypto, lock
+    result = await start_on_page(session)  # finish a login or restore one; tidy the address bar
+    keep_in_step(session, on_change)       # renewals, expiry, other tabs, while the page is open
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+import traceback
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 import js  # type: ignore[import-not-found]  # Pyodide's bridge to the page
-from pyodide.ffi import JsException, create_once_callable, to_js  # type: ignore[import-not-found]
+from pyodide.ffi import (  # type: ignore[import-not-found]
+    JsException,
+    create_once_callable,
+    create_proxy,
+    to_js,
+)
 
-from .errors import NetworkError
+from .config import parse_settings
+from .errors import AuthError, NetworkError, SessionEndedError
 from .lock import LocalLock, LockTimeout
+from .outcomes import SessionChange, StartResult
+from .session import Session
 from .store import FallbackStorage, MemoryStorage
 from .transport import HttpResponse
+
+__all__ = [
+    "LOCAL",
+    "MEMORY",
+    "TAB",
+    "BrowserHttp",
+    "WebCryptoVerifier",
+    "WebLock",
+    "WebStorage",
+    "create_session",
+    "current_url",
+    "fetch_text",
+    "keep_in_step",
+    "navigate",
+    "page_storage",
+    "replace_url",
+    "start_on_page",
+]
 
 
 def _js_object(value: Mapping[str, Any]) -> Any:
@@ -229,3 +262,109 @@ async def fetch_text(relative_url: str, timeout: float = 15.0) -> str | None:
     url = str(js.URL.new(relative_url, js.document.baseURI).href)
     response = await _fetch_within(url, {}, timeout, SITE_FILE_UNREACHABLE)
     return response.text if response.status == 200 else None
+
+
+# -- the session, wired to this page -------------------------------------------------
+
+TICK_SECONDS = 1.0
+# The event loop holds tasks only weakly: keep_in_step's loops live here while they run.
+_RUNNING: set[asyncio.Future[None]] = set()
+
+
+async def create_session(settings_url: str = "auth_config.json", *,
+                         page_url: str | None = None) -> Session:
+    """The Session for this page, wired the one way a page should be.
+
+    Reads the settings from `settings_url` (relative to the page) and gives the session
+    page_storage() (localStorage, else sessionStorage, else memory), BrowserHttp,
+    WebCryptoVerifier and WebLock, the lock that lets only one tab at a time spend a
+    refresh token. `page_url` (default: the address bar) is what a relative or missing
+    "redirectUri" is resolved against.
+
+    Raises ConfigError when the settings are missing or wrong, NetworkError when they
+    could not be fetched; show its `user_message`.
+    """
+    page_url = page_url or current_url()
+    settings = parse_settings(await fetch_text(settings_url), page_url)
+    return Session(settings, storage=page_storage(), http=BrowserHttp(),
+                   verifier=WebCryptoVerifier(), lock=WebLock())
+
+
+async def start_on_page(session: Session) -> StartResult:
+    """On page load: `session.start()` on the address bar's URL, then the address bar
+    tidied without a reload (the login's code and state gone, the page the login
+    started from put back).
+
+    On an AuthError (a refused or forged callback, the provider unreachable...) the
+    address bar is cleaned too and the error raised: show its `user_message`. A
+    session the user already had stays signed in.
+    """
+    page_url = current_url()
+    try:
+        result = await session.start(page_url)
+    except AuthError:
+        replace_url(Session.error_clean_url(page_url))
+        raise
+    if result.clean_url:
+        replace_url(result.clean_url)
+    return result
+
+
+def keep_in_step(session: Session, on_change: Callable[[SessionChange], object], *,
+                 on_tick: Callable[[], object] | None = None,
+                 every: float = TICK_SECONDS) -> Callable[[], None]:
+    """Keep `session` true while the page is open; returns a function that stops it.
+
+    Every `every` seconds it runs `session.tick()` (renews ahead of expiry, ends the
+    session at its expiry, adopts what other tabs did), and on the `storage` event for
+    this app's keys it adopts another tab's login, logout or renewal at once. Each
+    change goes to `on_change`: "signed_in", "signed_out", "renewed", "expired", or
+    "ended" (the provider refused a renewal; the session is already forgotten here).
+    `on_tick`, if given, runs after every tick (an "expires in" countdown). An error
+    in a tick or a callback goes to the console, and the ticks go on.
+    """
+
+    def deliver(change: SessionChange | None) -> None:
+        if change is not None:
+            on_change(change)
+
+    async def ticks() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                try:
+                    change = await session.tick()
+                except SessionEndedError as error:
+                    js.console.warn(f"oidc_spa: {error.code}: {error}")
+                    change = "ended"
+                deliver(change)
+                if on_tick is not None:
+                    on_tick()
+            except Exception as error:
+                _log_unexpected(error)
+
+    def on_storage(event: Any) -> None:
+        key = event.key
+        # key is null (None or jsnull) when another tab cleared the whole storage.
+        if not isinstance(key, str) or key.startswith(session.store.prefix):
+            try:
+                deliver(session.sync_from_storage())
+            except Exception as error:
+                _log_unexpected(error)
+
+    listener = create_proxy(on_storage)
+    js.window.addEventListener("storage", listener)
+    task = asyncio.ensure_future(ticks())
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+
+    def stop() -> None:
+        if task.cancel():  # False once stopped: the listener is gone already
+            js.window.removeEventListener("storage", listener)
+            listener.destroy()
+
+    return stop
+
+
+def _log_unexpected(error: BaseException) -> None:
+    js.console.error("oidc_spa: " + "".join(traceback.format_exception(error)))
