@@ -19,28 +19,22 @@ from typing import Any
 import js  # type: ignore[import-not-found]
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from oidc_spa import AuthError, Session, parse_settings
+from oidc_spa import AuthError, Session
 from oidc_spa.browser import (
+    LOCAL,
     MEMORY,
     TAB,
-    BrowserHttp,
-    WebCryptoVerifier,
-    WebLock,
+    create_session,
     current_url,
-    fetch_text,
+    keep_in_step,
     navigate,
-    page_storage,
-    replace_url,
+    start_on_page,
 )
-from oidc_spa.errors import SessionEndedError
 from oidc_spa.session import ENDED_MESSAGE, SessionChange
-from oidc_spa.store import KEY_PREFIX
 from oidc_spa.urls import is_secure_url
 
 document = js.document
 PLACEHOLDER_AVATAR = "./avatar-placeholder.svg"
-TICK_SECONDS = 1.0
-BACKGROUND: set[asyncio.Future[None]] = set()
 UNEXPECTED = "Something went wrong on this page. Please reload it; details are in the console."
 STORAGE_WARNINGS = {
     TAB: "This browser would not let the page keep your session: it ends when you close "
@@ -163,64 +157,32 @@ def apply_change(session: Session, change: SessionChange | None) -> None:
     show_session(session)
 
 
-async def keep_in_step(session: Session) -> None:
-    """Every second: renew ahead of expiry, end the session at expiry, follow other tabs."""
-    while True:
-        await asyncio.sleep(TICK_SECONDS)
-        try:
-            apply_change(session, await session.tick())
-        except SessionEndedError as error:
-            report(error)
-            show_session(session)
-        except Exception as error:
-            report(error)
-        if session.is_authenticated:
-            show_expiry(session)
-
-
-def follow_other_tabs(session: Session) -> None:
-    """The storage event fires in every other tab of the origin at once."""
-
-    def on_storage(event: Any) -> None:
-        key = event.key
-        if key is None or str(key).startswith(f"{KEY_PREFIX}:{session.settings.client_id}:"):
-            apply_change(session, session.sync_from_storage())
-
-    js.window.addEventListener("storage", create_proxy(on_storage))
-
-
 async def main() -> None:
-    storage = page_storage()
     try:
-        settings = parse_settings(await fetch_text("auth_config.json"), current_url())
+        session = await create_session("auth_config.json")
     except AuthError as error:
         report(error)
         element(".btn-login").disabled = True
         element("#login-message").textContent = NOT_SET_UP
         show_state("anonymous")
         return
-    session = Session(
-        settings, storage=storage, http=BrowserHttp(), verifier=WebCryptoVerifier(),
-        lock=WebLock(),
-    )
+    settings, storage = session.settings, session.store.storage
     try:
-        result = await session.start(current_url())
+        show_message((await start_on_page(session)).warning)
     except AuthError as error:
-        replace_url(Session.error_clean_url(current_url()))
         report(error)
-    else:
-        if result.clean_url:
-            replace_url(result.clean_url)
-        show_message(result.warning)
-    if storage.level in STORAGE_WARNINGS and session.is_authenticated:
-        show_message(STORAGE_WARNINGS[storage.level])
+    def level() -> int:  # how durable a storage the session got (it can fall back later)
+        return getattr(storage, "level", LOCAL)
+
+    if level() in STORAGE_WARNINGS and session.is_authenticated:
+        show_message(STORAGE_WARNINGS[level()])
     element(".api-area").hidden = settings.api_url is None
     show_session(session)
 
     async def login() -> None:
         show_message(None)
         url = await session.login_url(return_to=current_url())
-        if storage.level == MEMORY:  # the login would be forgotten on the way back
+        if level() == MEMORY:  # the login would be forgotten on the way back
             show_message(NO_STORAGE_FOR_LOGIN)
             return
         navigate(url)
@@ -253,9 +215,8 @@ async def main() -> None:
     on_click(".btn-login", login)
     on_click(".btn-logout", logout)
     on_click(".btn-call-api", call_api)
-    follow_other_tabs(session)
-    # Keep a reference: the event loop holds tasks only weakly.
-    BACKGROUND.add(asyncio.ensure_future(keep_in_step(session)))
+    keep_in_step(session, lambda change: apply_change(session, change),
+                 on_tick=lambda: show_expiry(session) if session.is_authenticated else None)
 
 
 async def run() -> None:

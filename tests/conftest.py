@@ -1,7 +1,10 @@
 """Fixtures for the real components, each started once per test session.
 
 - `site`: the built static site, served from a sub-path like a GitHub Pages project site.
-- `provider`: the local OpenID provider as a real process, with its test controls on.
+- `provider`: the local OpenID provider (node-oidc-provider, OpenID Certified) as a real
+  process with its test controls on, behind the fault proxy (tests/e2e/fault_proxy.py),
+  whose URL is the issuer: the browser, the page and the API only ever see the proxy.
+- `proxy`: that proxy, for a test to inject faults; cleared after every test.
 - `browser_context`: one Chromium with one persistent profile, so the HTTP cache and
   the wasm code cache work across tests (Pyodide's cold start is several seconds).
 """
@@ -16,14 +19,17 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from devtools.api_process import start_api
 from devtools.build import build_site
-from devtools.provider_process import ProviderProcess, start_provider
+from devtools.node_provider_process import NodeProviderProcess, start_node_provider
 from devtools.serve import serve_in_thread
+
+if TYPE_CHECKING:  # tests/e2e is on sys.path once pytest collects a test there
+    from fault_proxy import FaultProxy
 
 CLIENT_ID = "e2e-spa"
 REQUEST_TIMEOUT = 5
@@ -67,18 +73,27 @@ class Site:
         return self.url.split(BASE_PATH)[0]
 
 
+# The launcher's defaults, which every test gets back (Provider.reset).
+DEFAULT_SETTINGS = {"id_token_ttl": 3600, "access_token_ttl": 3600, "rotate_refresh_tokens": True}
+
+
 @dataclass
 class Provider:
-    process: ProviderProcess
+    """The provider's test controls (launcher.mjs --test-controls), asked directly at the
+    process, and the fault proxy in front of it."""
+
+    process: NodeProviderProcess
+    proxy: FaultProxy
 
     @property
     def issuer(self) -> str:
+        """The proxy's URL: what the page and the browser know as the provider."""
         return self.process.issuer
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
-            self.issuer + path, data=data, method=method,
+            self.process.url + path, data=data, method=method,
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -86,15 +101,23 @@ class Provider:
         return json.loads(text) if text else None
 
     def add_user(self, sub: str, claims: dict[str, Any]) -> str:
-        """Create a user; returns its password."""
-        self.call("PUT", f"/_test/users/{sub}", claims)
-        return f"{sub}-demo"
+        """Create (or replace) a user with these claims; returns its password."""
+        password = f"{sub}-demo"
+        self.call("PUT", f"/_test/users/{sub}", {"password": password, "claims": claims})
+        return password
 
     def settings(self, **values: int | bool) -> dict[str, Any]:
+        """id_token_ttl, access_token_ttl (seconds, >= 1), rotate_refresh_tokens."""
         return self.call("POST", "/_test/settings", values)
 
     def log(self) -> dict[str, Any]:
+        """token_calls, revocations and userinfo_calls, as the provider saw them."""
         return self.call("GET", "/_test/log")
+
+    def reset_log(self) -> None:
+        """The provider's log and the proxy's, both empty."""
+        self.call("POST", "/_test/reset-log")
+        self.proxy.reset_log()
 
     def refresh_calls(self) -> list[dict[str, Any]]:
         return [c for c in self.log()["token_calls"] if c["grant_type"] == "refresh_token"]
@@ -108,36 +131,47 @@ class Provider:
         starts with prefix (as the token log shows it); the token is not spent."""
         return self.call("GET", f"/_test/refresh-token?prefix={prefix}")["state"]
 
-    def misbehave(self, mode: str | None, **options: float) -> None:
-        self.call("POST", "/_test/misbehave", {"mode": mode, **options} if mode else {})
-
     def reset(self) -> None:
-        """Good behaviour and default lifetimes again (a key rotation stays)."""
-        self.call("POST", "/_test/reset")
+        """No faults, default lifetimes and rotation again."""
+        self.proxy.clear()
+        self.settings(**DEFAULT_SETTINGS)
 
 
 @pytest.fixture(scope="session")
 def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
+    from fault_proxy import FaultProxy
+
     work = tmp_path_factory.mktemp("site")
     root = work / "_site"
     root.mkdir()
-    # The server starts first so its address can be registered at the provider.
-    with serve_in_thread(root, BASE_PATH) as site_url, start_provider(
-        client_id=CLIENT_ID, redirect_uris=[site_url + v for v in VARIANTS],
-        post_logout_redirect_uris=[site_url + v for v in VARIANTS], test_controls=True,
-    ) as process, start_api(
-        issuer=process.issuer, allowed_origin=site_url.split(BASE_PATH)[0]
-    ) as api:
-        api_url = api.url + "/api/private"
-        # A short request timeout keeps the slow-provider tests quick.
-        config = {"issuer": process.issuer, "clientId": CLIENT_ID,
-                  "timeout": REQUEST_TIMEOUT, "apiUrl": api_url}
-        build_site(work / "renewing", {**config, "scope": "openid profile email offline_access"})
-        build_site(work / "plain", config, plain=True)
-        build_site(root, config)
-        for variant in ("renewing", "plain"):
-            shutil.move(work / variant, root / variant)
-        yield Site(site_url, root, api_url), Provider(process)
+    proxy = FaultProxy().start()
+    # The server and the proxy start first: the provider must know the site's redirect
+    # URIs and origin, and its issuer, which is the proxy's URL.
+    try:
+        with serve_in_thread(root, BASE_PATH) as site_url, start_node_provider(
+            client_id=CLIENT_ID, issuer=proxy.url,
+            redirect_uris=[site_url + v for v in VARIANTS],
+            post_logout_redirect_uris=[site_url + v for v in VARIANTS],
+            allowed_origins=[site_url.split(BASE_PATH)[0]], test_controls=True,
+        ) as process:
+            proxy.upstream = process.url
+            with start_api(issuer=proxy.url, allowed_origin=site_url.split(BASE_PATH)[0]) as api:
+                api_url = api.url + "/api/private"
+                # A short request timeout keeps the slow-provider tests quick.
+                build_variants(work, root, {"issuer": proxy.url, "clientId": CLIENT_ID,
+                                            "timeout": REQUEST_TIMEOUT, "apiUrl": api_url})
+                yield Site(site_url, root, api_url), Provider(process, proxy)
+    finally:
+        proxy.stop()
+
+
+def build_variants(work: Path, root: Path, config: dict[str, Any]) -> None:
+    """The three builds (VARIANTS) in root."""
+    build_site(work / "renewing", {**config, "scope": "openid profile email offline_access"})
+    build_site(work / "plain", config, plain=True)
+    build_site(root, config)
+    for variant in ("renewing", "plain"):
+        shutil.move(work / variant, root / variant)
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +182,13 @@ def site(e2e_stack: tuple[Site, Provider]) -> Site:
 @pytest.fixture(scope="session")
 def provider(e2e_stack: tuple[Site, Provider]) -> Provider:
     return e2e_stack[1]
+
+
+@pytest.fixture
+def proxy(provider: Provider) -> Iterator[FaultProxy]:
+    """The fault proxy, for faults to install for the rest of the test (cleared after)."""
+    yield provider.proxy
+    provider.proxy.clear()
 
 
 @pytest.fixture(scope="session")
@@ -188,8 +229,9 @@ def page(browser_context: Any, site: Site, provider: Provider,
          full_stdlib_fetches: list[str], request: pytest.FixtureRequest) -> Iterator[Any]:
     """A new tab with no session: this app's storage and the provider's cookies cleared.
 
-    Afterwards, fails the test if the page fell back on the full standard library
-    (a module the fast build's trim left out) unless it is marked `full_stdlib`."""
+    Afterwards, gives the provider its defaults back (no faults, default settings), and
+    fails the test if the page fell back on the full standard library (a module the fast
+    build's trim left out) unless it is marked `full_stdlib`."""
     fetched_before = len(full_stdlib_fetches)
     browser_context.clear_cookies()
     tab = browser_context.new_page()
@@ -202,6 +244,7 @@ def page(browser_context: Any, site: Site, provider: Provider,
     # Every tab the test opened, so that none goes on ticking into the next test.
     for opened in browser_context.pages:
         opened.close()
+    provider.reset()
     if request.node.get_closest_marker("full_stdlib") is None:
         assert full_stdlib_fetches[fetched_before:] == [], (
             "the page imported a module the fast build left out; the console names it "

@@ -2,7 +2,8 @@
 
 It answers the session's Http calls directly (no sockets) so the whole login flow
 runs in milliseconds, and signs real RS256/ES256 tokens with PyJWT + cryptography.
-The end-to-end tests use the real provider process (devtools/provider.py) instead.
+The end-to-end tests use the real provider process (node-oidc-provider, started by
+devtools/oidc_provider/launcher.mjs) instead.
 """
 
 from __future__ import annotations

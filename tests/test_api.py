@@ -11,19 +11,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 # The provider tests' tiny browser and code-flow helpers (tests/ is on sys.path under pytest).
-from test_provider import REDIRECT_URI, Browser, Reply, refresh, signed_in_tokens
+from test_node_provider import CLIENT_ID, REDIRECT_URI, Browser, Reply, refresh, signed_in_tokens
 
 from devtools.api_process import ApiProcess, ApiStartError, start_api
-from devtools.provider_process import ProviderProcess, start_provider
+from devtools.node_provider_process import NodeProviderProcess, start_node_provider
 
 SITE_ORIGIN = "http://127.0.0.1:8000"
 OTHER_ORIGIN = "http://127.0.0.1:8001"
 
 
 @pytest.fixture(scope="module")
-def provider() -> Iterator[ProviderProcess]:
-    with start_provider(client_id="demo-spa", redirect_uris=[REDIRECT_URI],
-                        test_controls=True) as running:
+def provider() -> Iterator[NodeProviderProcess]:
+    with start_node_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI]) as running:
         yield running
 
 
@@ -33,7 +32,7 @@ def api_log() -> io.StringIO:
 
 
 @pytest.fixture(scope="module")
-def api(provider: ProviderProcess, api_log: io.StringIO) -> Iterator[ApiProcess]:
+def api(provider: NodeProviderProcess, api_log: io.StringIO) -> Iterator[ApiProcess]:
     with start_api(issuer=provider.issuer, allowed_origin=SITE_ORIGIN,
                    log_to=api_log) as running:
         yield running
@@ -46,7 +45,7 @@ def call_private(api: ApiProcess, token: str | None, origin: str | None = SITE_O
     return Browser().get(f"{api.url}/api/private", headers=headers)
 
 
-def access_token(provider: ProviderProcess, scope: str = "openid profile email") -> str:
+def access_token(provider: NodeProviderProcess, scope: str = "openid profile email") -> str:
     return signed_in_tokens(provider.issuer, scope=scope)["access_token"]
 
 
@@ -67,14 +66,14 @@ def assert_no_store_json(reply: Reply) -> None:
 # ----------------------------------------------------------------------------- /api/private
 
 
-def test_valid_token_greets_the_user_by_name(api: ApiProcess, provider: ProviderProcess,
+def test_valid_token_greets_the_user_by_name(api: ApiProcess, provider: NodeProviderProcess,
                                              api_log: io.StringIO) -> None:
     token = access_token(provider)
     reply = call_private(api, token)
     assert reply.status == 200, reply.text
     assert_no_store_json(reply)
     body = reply.json()
-    assert body["message"] == "Hello from the protected API, Alice Liddell!"
+    assert body["message"] == "Hello from the protected API, Alice Example!"
     assert body["sub"] == "alice"
     called_at = datetime.fromisoformat(body["called_at"])
     assert called_at.tzinfo is not None
@@ -85,7 +84,7 @@ def test_valid_token_greets_the_user_by_name(api: ApiProcess, provider: Provider
 
 
 def test_without_profile_scope_the_greeting_uses_sub(api: ApiProcess,
-                                                     provider: ProviderProcess) -> None:
+                                                     provider: NodeProviderProcess) -> None:
     reply = call_private(api, access_token(provider, scope="openid"))
     assert reply.status == 200, reply.text
     assert reply.json()["message"] == "Hello from the protected API, alice!"
@@ -112,7 +111,7 @@ def test_made_up_token_is_invalid_token(api: ApiProcess) -> None:
 
 
 def test_token_revoked_at_the_provider_stops_working(api: ApiProcess,
-                                                     provider: ProviderProcess) -> None:
+                                                     provider: NodeProviderProcess) -> None:
     tokens = signed_in_tokens(provider.issuer, scope="openid profile offline_access")
     assert call_private(api, tokens["access_token"]).status == 200
     assert refresh(provider.issuer, tokens["refresh_token"]).status == 200
@@ -122,7 +121,7 @@ def test_token_revoked_at_the_provider_stops_working(api: ApiProcess,
     assert reply.status == 401 and reply.json() == {"error": "invalid_token"}
 
 
-def test_unreachable_provider_is_503(provider: ProviderProcess) -> None:
+def test_unreachable_provider_is_503(provider: NodeProviderProcess) -> None:
     with socket.socket() as unused:  # a port that nothing listens on
         unused.bind(("127.0.0.1", 0))
         closed_issuer = f"http://127.0.0.1:{unused.getsockname()[1]}"
@@ -137,7 +136,7 @@ def test_unreachable_provider_is_503(provider: ProviderProcess) -> None:
 
 
 @pytest.mark.parametrize("token", ["valid", "made-up", None])
-def test_cors_headers_for_the_allowed_origin(api: ApiProcess, provider: ProviderProcess,
+def test_cors_headers_for_the_allowed_origin(api: ApiProcess, provider: NodeProviderProcess,
                                              token: str | None) -> None:
     sent = access_token(provider) if token == "valid" else token
     reply = call_private(api, sent)
@@ -147,7 +146,7 @@ def test_cors_headers_for_the_allowed_origin(api: ApiProcess, provider: Provider
 
 
 @pytest.mark.parametrize("origin", [OTHER_ORIGIN, "null", None])
-def test_no_cors_headers_for_another_origin(api: ApiProcess, provider: ProviderProcess,
+def test_no_cors_headers_for_another_origin(api: ApiProcess, provider: NodeProviderProcess,
                                             origin: str | None) -> None:
     reply = call_private(api, access_token(provider), origin=origin)
     assert reply.status == 200  # served, but a browser keeps it from that page

@@ -507,6 +507,50 @@ def test_bad_settings_are_refused(issuer: str, settings: dict[str, Any]) -> None
     assert reply.status == 400 and reply.json()["error"] == "invalid_request"
 
 
+def put_user(issuer: str, sub: str, body: Any) -> Reply:
+    return Browser().send("PUT", f"{issuer}/_test/users/{sub}", body=json.dumps(body).encode(),
+                          headers={"Content-Type": "application/json"})
+
+
+def test_a_user_added_by_the_tests_signs_in_with_the_claims_given(issuer: str) -> None:
+    claims = {"nickname": "<img src=x>", "locale": "en-GB", "email": "c@example.test",
+              "email_verified": False}
+    assert put_user(issuer, "carol", {"password": "carol-pw", "claims": claims}).status == 200
+    browser, flow = Browser(), Flow(issuer)
+    code = log_in(browser, flow, user="carol", password="carol-pw").redirect_params()["code"]
+    tokens = exchange(issuer, code, flow.verifier).json()
+    # Released as given, markup included: escaping is the page's job.
+    assert userinfo(issuer, tokens["access_token"]).json() == {"sub": "carol", **claims}
+    assert Browser().get(f"{issuer}/avatars/carol.svg").status == 200
+
+
+@pytest.mark.parametrize("body", [
+    {"claims": {}}, {"password": "", "claims": {}}, {"password": "p", "claims": []},
+    {"password": "p", "claims": {"sub": "other"}}, ["p"],
+])
+def test_bad_users_are_refused(issuer: str, body: Any) -> None:
+    reply = put_user(issuer, "dave", body)
+    assert reply.status == 400 and reply.json()["error"] == "invalid_request"
+
+
+def token_state(issuer: str, token: str) -> str:
+    return Browser().get(f"{issuer}/_test/refresh-token?prefix={digest_prefix(token)}").json()[
+        "state"]
+
+
+def test_refresh_token_state_is_read_without_spending_the_token(issuer: str) -> None:
+    first = signed_in_tokens(issuer, scope="openid offline_access")["refresh_token"]
+    assert token_state(issuer, first) == token_state(issuer, first) == "live"
+    second = refresh(issuer, first).json()["refresh_token"]  # still live: it was not spent
+    assert (token_state(issuer, first), token_state(issuer, second)) == ("rotated", "live")
+    assert refresh(issuer, first).status == 400  # reuse: the library revokes the grant
+    assert (token_state(issuer, first), token_state(issuer, second)) == ("revoked", "revoked")
+    other = signed_in_tokens(issuer, scope="openid offline_access")["refresh_token"]
+    Browser().post(f"{issuer}/revoke", form={"client_id": CLIENT_ID, "token": other})
+    assert token_state(issuer, other) == "revoked"
+    assert token_state(issuer, "never-issued") == "unknown"
+
+
 def test_log_counts_userinfo_and_resets(issuer: str) -> None:
     tokens = signed_in_tokens(issuer)
     assert Browser().post(f"{issuer}/_test/reset-log").json() == {
@@ -633,7 +677,8 @@ def test_plain_process_flags_and_clean_stop() -> None:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", plain.issuer)
         browser = Browser()
         for method, path in [("GET", "/_test/log"), ("POST", "/_test/reset-log"),
-                             ("GET", "/_test/settings"), ("POST", "/_test/settings")]:
+                             ("GET", "/_test/settings"), ("POST", "/_test/settings"),
+                             ("PUT", "/_test/users/carol"), ("GET", "/_test/refresh-token")]:
             assert browser.send(method, plain.issuer + path, body=b"{}").status == 404
 
         tokens = signed_in_tokens(plain.issuer, scope="openid offline_access")
@@ -652,6 +697,29 @@ def test_plain_process_flags_and_clean_stop() -> None:
         assert plain._stdout_lines.get(timeout=5) is None
 
 
+def test_issuer_flag_puts_the_public_origin_everywhere() -> None:
+    """Behind a proxy: the issuer is the proxy's origin, and the URLs the provider builds
+    follow the Host header the proxy passes on, sign-out's own redirect included."""
+    public = "http://op.example.test:8443"
+    host = {"Host": "op.example.test:8443"}
+    with start_node_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI],
+                             issuer=public) as behind:
+        assert behind.issuer == public and behind.url != public
+        meta = Browser().get(behind.url + DISCOVERY, headers=host).json()
+        assert meta["issuer"] == public and meta["token_endpoint"] == f"{public}/token"
+        browser, flow = Browser(), Flow(behind.url)
+        params = log_in(browser, flow).redirect_params()
+        assert params["iss"] == public
+        tokens = exchange(behind.url, params["code"], flow.verifier).json()
+        assert jwt.decode(tokens["id_token"], options={"verify_signature": False})[
+            "iss"] == public
+        picture = userinfo(behind.url, tokens["access_token"]).json()["picture"]
+        assert picture == f"{public}/avatars/alice.svg"
+        reply = browser.get(f"{behind.url}/end_session?" + urlencode(
+            {"id_token_hint": tokens["id_token"]}), headers=host)
+        assert reply.status == 303 and reply.location == f"{public}/end_session/success"
+
+
 def test_sigint_stops_cleanly() -> None:
     with start_node_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI]) as running:
         Browser().get(running.issuer + DISCOVERY)  # a keep-alive connection must not hold it
@@ -663,6 +731,9 @@ def test_bad_arguments_fail_to_start() -> None:
     with pytest.raises(NodeProviderStartError, match="--allowed-origin needs"):
         start_node_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI],
                             allowed_origins=["http://127.0.0.1:9/path"])
+    with pytest.raises(NodeProviderStartError, match="--issuer needs"):
+        start_node_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI],
+                            issuer="http://127.0.0.1:9/oidc")
     with pytest.raises(NodeProviderStartError, match="redirect-uri are required"):
         start_node_provider(client_id=CLIENT_ID, redirect_uris=[])
 

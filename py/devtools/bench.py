@@ -2,8 +2,8 @@
 
     python py/devtools/bench.py [--runs 7] [--out bench-results/startup.json] [--skip-link]
 
-Builds the site for a local provider it starts (client id bench-spa), adds a
-reference page (reference/: loadPyodide, loadPackage(PyJWT wheel), import jwt,
+Builds the site for the local provider it starts (node-oidc-provider, client id
+bench-spa), adds a reference page (reference/: loadPyodide, loadPackage(PyJWT wheel), import jwt,
 then data-session="anonymous") and a runtime-floor page (floor/: the app's own
 interpreter module, pyodide-fast.mjs, with its bytecode zips, nothing else: no
 target, it shows how much of the app's time the runtime alone takes), serves
@@ -53,7 +53,7 @@ if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from devtools.build import BYTECODE_ZIP, FAST_INTERPRETER, ROOT, build_site, pyjwt_wheel
-from devtools.provider_process import start_provider
+from devtools.node_provider_process import start_node_provider
 from devtools.serve import GZIP_SUFFIXES, serve_in_thread
 
 CLIENT_ID = "bench-spa"
@@ -536,9 +536,9 @@ def bench_stack(work: Path, progress: Progress) -> Iterator[Bench]:
     site = work / "site"
     site.mkdir()
     # The server starts first: its address is the redirect URI the provider must know.
-    with serve_in_thread(site, BASE_PATH) as url, start_provider(
+    with serve_in_thread(site, BASE_PATH) as url, start_node_provider(
         client_id=CLIENT_ID, redirect_uris=[url], post_logout_redirect_uris=[url],
-        test_controls=True,
+        allowed_origins=[url.split(BASE_PATH)[0]],
     ) as provider, sync_playwright() as playwright:
         progress(f"building the site into {site}")
         build_bench_site(site, provider.issuer)

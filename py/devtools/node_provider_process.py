@@ -5,19 +5,20 @@
                              allowed_origins=["http://127.0.0.1:8000"]) as provider:
         print(provider.issuer)
 
-The same ready-line protocol as provider.py, so ServerProcess runs it; only the command
-differs (Node.js, with the npm package from the repository's node_modules).
+ServerProcess runs it (the launcher prints "provider ready at <url>" once it listens); the
+command is Node.js, with the npm package from the repository's node_modules. `issuer`
+names a public origin in front of it (a proxy), else the issuer is where it listens.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from devtools.provider_process import ProviderProcess, ProviderStartError, provider_args
+from devtools.provider_process import ProviderStartError, ServerProcess
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAUNCHER = Path(__file__).resolve().with_name("oidc_provider") / "launcher.mjs"
@@ -31,12 +32,23 @@ class NodeProviderStartError(ProviderStartError):
     pass
 
 
-class NodeProviderProcess(ProviderProcess):
-    """A running node-oidc-provider; `issuer` is its base URL (no trailing slash)."""
+class NodeProviderProcess(ServerProcess):
+    """A running node-oidc-provider: `url` is where it listens, `issuer` its issuer (no
+    trailing slash), the same unless it was started with one."""
 
     script = LAUNCHER
+    ready_name = "provider"
     description = "local OpenID provider (node-oidc-provider)"
     error_class = NodeProviderStartError
+
+    def __init__(self, args: Sequence[str], log_to: TextIO | None = None,
+                 issuer: str | None = None) -> None:
+        super().__init__(args, log_to=log_to)
+        self._issuer = issuer
+
+    @property
+    def issuer(self) -> str:
+        return self._issuer or self.url
 
     @classmethod
     def command(cls) -> list[str]:
@@ -56,19 +68,35 @@ def demo_users() -> list[tuple[str, str]]:
     return [(user["sub"], user["password"]) for user in users]
 
 
+def provider_args(*, client_id: str, redirect_uris: Iterable[str],
+                  post_logout_redirect_uris: Iterable[str], allowed_origins: Iterable[str],
+                  host: str, port: int, issuer: str | None, test_controls: bool) -> list[str]:
+    args = ["--host", host, "--port", str(port), "--client-id", client_id]
+    if issuer is not None:
+        args += ["--issuer", issuer]
+    args += [item for uri in redirect_uris for item in ("--redirect-uri", uri)]
+    args += [item for uri in post_logout_redirect_uris
+             for item in ("--post-logout-redirect-uri", uri)]
+    args += [item for origin in allowed_origins for item in ("--allowed-origin", origin)]
+    if test_controls:
+        args.append("--test-controls")
+    return args
+
+
 def start_node_provider(*, client_id: str, redirect_uris: Iterable[str],
                         post_logout_redirect_uris: Iterable[str] = (),
                         allowed_origins: Iterable[str] = (), host: str = "127.0.0.1",
-                        port: int = 0, test_controls: bool = False,
-                        extra_args: Iterable[str] = (),
+                        port: int = 0, issuer: str | None = None,
+                        test_controls: bool = False, extra_args: Iterable[str] = (),
                         log_to: TextIO | None = None) -> NodeProviderProcess:
     """Start the provider and wait for it to listen. `log_to` receives its request log.
 
-    Only `allowed_origins` get CORS headers; extra_args may add --id-token-ttl S,
-    --access-token-ttl S or --no-refresh-token-rotation.
+    Only `allowed_origins` get CORS headers. `issuer` (an origin) is the public address of
+    a proxy that passes requests on to this one with their Host header. extra_args may add
+    --id-token-ttl S, --access-token-ttl S or --no-refresh-token-rotation.
     """
     args = provider_args(client_id=client_id, redirect_uris=redirect_uris,
-                         post_logout_redirect_uris=post_logout_redirect_uris, host=host,
-                         port=port, test_controls=test_controls)
-    args += [item for origin in allowed_origins for item in ("--allowed-origin", origin)]
-    return NodeProviderProcess([*args, *extra_args], log_to=log_to)
+                         post_logout_redirect_uris=post_logout_redirect_uris,
+                         allowed_origins=allowed_origins, host=host, port=port, issuer=issuer,
+                         test_controls=test_controls)
+    return NodeProviderProcess([*args, *extra_args], log_to=log_to, issuer=issuer)

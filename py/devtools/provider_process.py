@@ -1,11 +1,6 @@
-"""Run the local OpenID provider (provider.py) as a child process.
-
-    with start_provider(client_id="demo-spa", redirect_uris=[...],
-                        post_logout_redirect_uris=[...]) as provider:
-        print(provider.issuer)
-
-ServerProcess is the generic part (spawn a devtools server script, wait for its
-"<name> ready at <url>" line, stop it on exit); api_process.py reuses it.
+"""Run a devtools server as a child process: spawn it, wait for its "<name> ready at <url>"
+line, stop it on exit. The local OpenID provider (node_provider_process.py) and the demo
+API (api_process.py) are run this way.
 """
 
 from __future__ import annotations
@@ -17,12 +12,11 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, ClassVar, Self, TextIO
 
-PROVIDER_SCRIPT = Path(__file__).resolve().with_name("provider.py")
 STARTUP_TIMEOUT = 20.0
 STOP_TIMEOUT = 5.0
 
@@ -40,7 +34,7 @@ class ServerStartError(RuntimeError):
 
 
 class ProviderStartError(ServerStartError):
-    pass
+    """The local OpenID provider did not start."""
 
 
 def _drain(stream: IO[str] | None, on_line: Callable[[str], None],
@@ -139,39 +133,3 @@ class ServerProcess:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
-
-
-class ProviderProcess(ServerProcess):
-    """A running provider; `issuer` is its base URL."""
-
-    script = PROVIDER_SCRIPT
-    ready_name = "provider"
-    description = "local OpenID provider"
-    error_class = ProviderStartError
-
-    @property
-    def issuer(self) -> str:
-        return self.url
-
-
-def provider_args(*, client_id: str, redirect_uris: Iterable[str],
-                  post_logout_redirect_uris: Iterable[str], host: str, port: int,
-                  test_controls: bool) -> list[str]:
-    args = ["--host", host, "--port", str(port), "--client-id", client_id]
-    args += [item for uri in redirect_uris for item in ("--redirect-uri", uri)]
-    args += [item for uri in post_logout_redirect_uris
-             for item in ("--post-logout-redirect-uri", uri)]
-    if test_controls:
-        args.append("--test-controls")
-    return args
-
-
-def start_provider(*, client_id: str, redirect_uris: Iterable[str],
-                   post_logout_redirect_uris: Iterable[str] = (), host: str = "127.0.0.1",
-                   port: int = 0, test_controls: bool = False, extra_args: Iterable[str] = (),
-                   log_to: TextIO | None = None) -> ProviderProcess:
-    """Start the provider and wait for it to listen. `log_to` receives its request log."""
-    args = provider_args(client_id=client_id, redirect_uris=redirect_uris,
-                         post_logout_redirect_uris=post_logout_redirect_uris, host=host,
-                         port=port, test_controls=test_controls)
-    return ProviderProcess([*args, *extra_args], log_to=log_to)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 # The page says where it is in <body data-session>; tests wait on it by selector
 # (not wait_for_function, which a strict Content-Security-Policy would block).
@@ -24,6 +25,15 @@ def sign_in_at_provider(page: Any, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("button[value='sign-in']")
+
+
+def start_login(page: Any) -> dict[str, str]:
+    """Click Log in, wait for the provider's sign-in form; returns the authorization
+    request's parameters (the address bar shows the provider's own sign-in URL by then)."""
+    with page.expect_request(lambda r: urlsplit(r.url).path == "/authorize") as sent:
+        page.click(".btn-login")
+    page.wait_for_selector("#username")
+    return dict(parse_qsl(urlsplit(sent.value.url).query))
 
 
 def log_in(page: Any, username: str, password: str) -> None:

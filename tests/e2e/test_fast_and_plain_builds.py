@@ -7,7 +7,7 @@ import gzip
 import re
 
 import pytest
-from helpers import log_in, open_app, stored_items, wait_for_state
+from helpers import log_in, open_app, start_login, stored_items, wait_for_state
 
 pytestmark = pytest.mark.e2e
 
@@ -173,8 +173,6 @@ def test_two_loads_never_make_the_same_login_secrets(page, site):
     seen = set()
     for _ in range(2):
         open_app(page, site.url)
-        page.click(".btn-login")
-        page.wait_for_selector("#username")
-        query = dict(p.split("=", 1) for p in page.url.split("?", 1)[1].split("&"))
+        query = start_login(page)
         seen.add((query["state"], query["nonce"], query["code_challenge"]))
     assert len(seen) == 2

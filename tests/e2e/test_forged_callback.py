@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 import pytest
-from helpers import alert_text, has_session, open_app, stored_items, wait_for_state
+from helpers import alert_text, has_session, open_app, start_login, stored_items, wait_for_state
 
 pytestmark = pytest.mark.e2e
 
@@ -32,9 +32,7 @@ def test_forged_callback_url_is_refused_and_cleaned(page, site, case):
 def test_provider_error_text_is_shown_as_text(page, site, provider):
     # A real login, so the state is known; the provider's description carries markup.
     open_app(page, site.url)
-    page.click(".btn-login")
-    page.wait_for_selector("#username")
-    state = dict(p.split("=", 1) for p in urlsplit(page.url).query.split("&"))["state"]
+    state = start_login(page)["state"]
     page.goto(f"{site.url}?error=access_denied&error_description=%3Cb%3Ehi%3C%2Fb%3E"
               f"&state={state}&iss={quote(provider.issuer, safe='')}")
     wait_for_state(page, "anonymous")

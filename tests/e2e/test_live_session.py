@@ -1,5 +1,6 @@
 """A session that stays true while the page is open: expiry, silent renewal, other tabs,
-the API. Time is driven by token lifetimes of a few seconds set at the provider."""
+the API. Time is driven by token lifetimes of a few seconds set at the provider; faults
+come from the fault proxy in front of it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 import time
 
+import faults
 import pytest
 from helpers import (
     alert_text,
@@ -32,9 +34,9 @@ WATCH_STATES = """() => {
 
 @pytest.fixture
 def short_lived(provider):
+    """Short lifetimes for this test; the page fixture sets the defaults back."""
     provider.settings(id_token_ttl=SHORT_TTL, access_token_ttl=SHORT_TTL)
-    yield provider
-    provider.reset()
+    return provider
 
 
 def test_page_flips_to_logged_out_at_expiry_without_a_reload(page, site, short_lived):
@@ -52,7 +54,7 @@ def test_background_renewal_keeps_the_session_past_several_lifetimes(page, site,
     log_in(page, "alice", "alice-demo")
     page.evaluate(WATCH_STATES)
     first = session_record(page)
-    short_lived.call("POST", "/_test/reset-log")
+    short_lived.reset_log()
     deadline = first["expires_at"] + 2 * SHORT_TTL
     while time.time() < deadline:
         page.wait_for_timeout(500)
@@ -67,10 +69,10 @@ def test_background_renewal_keeps_the_session_past_several_lifetimes(page, site,
     assert alert_text(page) == ""
 
 
-def test_refused_renewal_logs_out_with_a_message(page, site, short_lived):
+def test_refused_renewal_logs_out_with_a_message(page, site, short_lived, proxy):
     open_app(page, site.renewing_url)
     log_in(page, "alice", "alice-demo")
-    short_lived.misbehave("token_400_invalid_grant")
+    proxy.install(faults.token_invalid_grant())
     wait_for_state(page, "anonymous", timeout=(SHORT_TTL + 5) * 1000)
     assert "ended by the sign-in provider" in alert_text(page)
     assert not has_session(stored_items(page))
@@ -107,25 +109,22 @@ def test_login_in_one_tab_shows_in_the_other(page, site, browser_context):
 
 
 def test_concurrent_renewal_in_two_tabs_uses_each_refresh_token_once(
-    page, site, provider, browser_context
+    page, site, provider, proxy, browser_context
 ):
     # Lifetimes of 6 s give a 2 s renewal margin; a token endpoint that takes 1.2 s
     # keeps each renewal in flight longer than the tabs' one-second tick, so both
     # tabs do reach for the refresh token at the same time.
     provider.settings(id_token_ttl=6, access_token_ttl=6)
-    try:
-        open_app(page, site.renewing_url)
-        log_in(page, "alice", "alice-demo")
-        other = browser_context.new_page()
-        open_app(other, site.renewing_url, state="authenticated")
-        provider.misbehave("token_slow", seconds=1.2)
-        provider.call("POST", "/_test/reset-log")
-        deadline = session_record(page)["expires_at"] + 12
-        while time.time() < deadline:
-            page.wait_for_timeout(500)
-        renewals = provider.refresh_calls()
-    finally:
-        provider.reset()
+    open_app(page, site.renewing_url)
+    log_in(page, "alice", "alice-demo")
+    other = browser_context.new_page()
+    open_app(other, site.renewing_url, state="authenticated")
+    proxy.install(faults.slow("/token", 1.2))
+    provider.reset_log()
+    deadline = session_record(page)["expires_at"] + 12
+    while time.time() < deadline:
+        page.wait_for_timeout(500)
+    renewals = provider.refresh_calls()
     used = [call["refresh_token_sha256_prefix"] for call in renewals]
     assert len(used) >= 2
     assert len(used) == len(set(used))  # each refresh token presented once
@@ -145,18 +144,16 @@ def test_call_api_shows_the_protected_answer(page, site):
     assert "Alice" in answer["message"]
 
 
-def test_call_api_renews_and_retries_once_after_a_401(page, site, provider):
+def test_call_api_renews_and_retries_once_after_a_401(page, site, provider, proxy):
     open_app(page, site.renewing_url)
     log_in(page, "alice", "alice-demo")
-    provider.call("POST", "/_test/reset-log")
-    provider.misbehave("userinfo_401")  # the API asks userinfo, so it now answers 401
-    try:
-        page.click(".btn-call-api")
-        page.wait_for_selector(".api-result:text('HTTP 401')")
-        assert [c["outcome"] for c in provider.refresh_calls()] == ["ok"]
-        assert provider.log()["userinfo_calls"] == 2  # the call and its one retry
-    finally:
-        provider.reset()
+    provider.reset_log()
+    # The API asks userinfo (through the proxy, the issuer), so it now answers 401.
+    proxy.install(faults.userinfo_401())
+    page.click(".btn-call-api")
+    page.wait_for_selector(".api-result:text('HTTP 401')")
+    assert [c["outcome"] for c in provider.refresh_calls()] == ["ok"]
+    assert len(proxy.passed("/userinfo")) == 2  # the call and its one retry
 
 
 def test_call_api_without_a_session_says_so(page, site):

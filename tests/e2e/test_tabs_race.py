@@ -1,9 +1,9 @@
 """Two tabs racing renewal and logout, providers that do not rotate refresh tokens, and a
 key outage during renewal: in real Chromium against the local provider process.
 
-Timing is forced, not hoped for: the provider answers token requests late on cue
-(token_answer_late: the refresh is done at once, the answer waits), and the JWKS
-outage is a route in the page (fault injection).
+Timing is forced, not hoped for: the fault proxy holds token answers back on cue
+(answer_late: the provider renews at once, its answer waits), and the JWKS outage is the
+proxy answering 503 in the provider's place.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import faults
 import pytest
+from fault_proxy import Answer, Fault
 from helpers import (
     APP_PREFIX,
     has_session,
@@ -34,13 +36,13 @@ WATCH_STATES = """() => {
 
 @pytest.fixture
 def lifetimes(provider):
-    """set(ttl, **provider settings): short token lifetimes for the test, reset after."""
+    """set(ttl, **provider settings): short token lifetimes for the test (the page fixture
+    sets the defaults back)."""
 
     def apply(ttl: int, **settings: Any) -> None:
         provider.settings(id_token_ttl=ttl, access_token_ttl=ttl, **settings)
 
-    yield apply
-    provider.reset()
+    return apply
 
 
 def token_requests(tab: Any) -> list[float]:
@@ -52,7 +54,7 @@ def token_requests(tab: Any) -> list[float]:
 
 
 def test_logout_in_one_tab_while_the_other_renews_ends_the_session_everywhere(
-        page, site, provider, browser_context, lifetimes):
+        page, site, provider, proxy, browser_context, lifetimes):
     lifetimes(8)
     open_app(page, site.renewing_url)
     log_in(page, "alice", "alice-demo")
@@ -60,9 +62,9 @@ def test_logout_in_one_tab_while_the_other_renews_ends_the_session_everywhere(
     try:
         open_app(other, site.renewing_url, state="authenticated")
         sent = {"page": token_requests(page), "other": token_requests(other)}
-        provider.call("POST", "/_test/reset-log")
+        provider.reset_log()
         # Later than the click, within the page's request timeout (REQUEST_TIMEOUT).
-        provider.misbehave("token_answer_late", seconds=4)
+        proxy.install(faults.answer_late("/token", 4))
         deadline = time.time() + 15
         while not any(sent.values()) and time.time() < deadline:
             page.wait_for_timeout(100)
@@ -97,10 +99,15 @@ def test_logout_in_one_tab_while_the_other_renews_ends_the_session_everywhere(
         other.close()
 
 
+@pytest.mark.parametrize("answer", ["same refresh token", "no refresh token"])
 def test_two_tabs_stay_signed_in_through_several_lifetimes_without_rotation(
-        page, site, provider, browser_context, lifetimes):
+        page, site, provider, proxy, browser_context, lifetimes, answer):
+    """A provider that does not rotate answers a refresh with the same refresh token (this
+    one), or with none at all (RFC 6749 6 allows both): the tabs keep the one they have."""
     ttl = 6
     lifetimes(ttl, rotate_refresh_tokens=False)
+    if answer == "no refresh token":
+        proxy.install(faults.refresh_answers_without_refresh_token())
     open_app(page, site.renewing_url)
     log_in(page, "alice", "alice-demo")
     other = browser_context.new_page()
@@ -108,7 +115,7 @@ def test_two_tabs_stay_signed_in_through_several_lifetimes_without_rotation(
         open_app(other, site.renewing_url, state="authenticated")
         for tab in (page, other):
             tab.evaluate(WATCH_STATES)
-        provider.call("POST", "/_test/reset-log")
+        provider.reset_log()
         first = session_record(page)
         deadline = first["expires_at"] + 3 * ttl
         while time.time() < deadline:
@@ -127,23 +134,24 @@ def test_two_tabs_stay_signed_in_through_several_lifetimes_without_rotation(
 
 
 def test_a_key_outage_during_renewal_keeps_the_session_and_renews_once_keys_are_back(
-        page, site, provider, lifetimes):
+        page, site, provider, proxy, lifetimes):
     ttl = 12
     lifetimes(ttl)
     open_app(page, site.renewing_url)
     log_in(page, "alice", "alice-demo")
-    page.route("**/jwks", lambda route: route.fulfill(status=503, body="down"))
-    page.reload()  # a new page: the keys must be read again
-    wait_for_state(page, "authenticated")
-    page.evaluate(WATCH_STATES)
-    provider.call("POST", "/_test/reset-log")
-    first = session_record(page)
-    renew_at = first["expires_at"] - ttl / 3
-    while time.time() < renew_at + 1.5:  # renewal came due during the outage
-        page.wait_for_timeout(250)
-    assert provider.refresh_calls() == []  # no refresh token spent while keys are missing
-    assert page.evaluate("document.body.dataset.session") == "authenticated"
-    page.unroute("**/jwks")
+    outage = Fault("/jwks", answer=Answer.text(503, "down"))
+    with proxy.injected(outage):
+        page.reload()  # a new page: the keys must be read again
+        wait_for_state(page, "authenticated")
+        page.evaluate(WATCH_STATES)
+        provider.reset_log()
+        first = session_record(page)
+        renew_at = first["expires_at"] - ttl / 3
+        while time.time() < renew_at + 1.5:  # renewal came due during the outage
+            page.wait_for_timeout(250)
+        assert provider.refresh_calls() == []  # no refresh token spent while keys are missing
+        assert proxy.passed("/jwks")  # the page did try them
+        assert page.evaluate("document.body.dataset.session") == "authenticated"
     deadline = first["expires_at"]
     while not provider.refresh_calls() and time.time() < deadline:
         page.wait_for_timeout(200)
@@ -166,7 +174,7 @@ def test_a_renewal_lock_held_forever_elsewhere_does_not_stop_the_page(
     holder.evaluate("""(name) => {
         navigator.locks.request(name, () => new Promise(() => {}));
     }""", APP_PREFIX + "renew")
-    provider.call("POST", "/_test/reset-log")
+    provider.reset_log()
     # The page keeps ticking: at expiry it says so, though renewal never got the lock.
     wait_for_state(page, "anonymous", timeout=(ttl + 8) * 1000)
     assert "expired" in page.text_content("#auth-error")

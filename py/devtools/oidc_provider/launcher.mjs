@@ -1,19 +1,25 @@
 // The local OpenID provider for development and end-to-end tests: node-oidc-provider
 // (OpenID Certified), configured for this project's one public demo client.
 //
-//   node py/devtools/oidc_provider/launcher.mjs --host 127.0.0.1 --port 0 \
+//   node py/devtools/oidc_provider/launcher.mjs --host 127.0.0.1 --port 0 [--issuer URL] \
 //     --client-id demo-spa --redirect-uri URI [--redirect-uri URI ...] \
 //     [--post-logout-redirect-uri URI ...] [--allowed-origin ORIGIN ...] \
 //     [--id-token-ttl S] [--access-token-ttl S] [--no-refresh-token-rotation] [--test-controls]
 //
-// Once it listens it prints one line to stdout, "provider ready at <issuer>", which
-// py/devtools/provider_process.py waits for; its log goes to stderr. SIGTERM and SIGINT
-// stop it. Everything lives in memory and the signing key is made at start.
+// Once it listens it prints one line to stdout, "provider ready at <url>" (where it listens),
+// which py/devtools/node_provider_process.py waits for; its log goes to stderr. SIGTERM and
+// SIGINT stop it. Everything lives in memory and the signing key is made at start.
+//
+// The issuer is where it listens unless --issuer names another origin: the public one of a
+// proxy in front of it (the end-to-end tests' fault proxy). Browsers then only ever see that
+// origin: the library builds endpoint URLs from the Host header the proxy passes on, and
+// tokens, the discovery document and the demo users' pictures name the issuer.
 //
 // The protocol is the library's. Ours (here and in routes.mjs): the demo users, a sign-in
 // page, implied consent for the first-party demo client (offline_access included), sign-out
 // without a confirmation click when an id_token_hint names the session, CORS for the listed
-// origins only, and with --test-controls a request log and settings under /_test/.
+// origins only, and with --test-controls under /_test/: a request log, settings, test users
+// and a refresh token's state.
 
 import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -50,10 +56,17 @@ function origin(value) {
   return fail(`--allowed-origin needs scheme://host[:port], got ${value}`);
 }
 
+function issuerOrigin(value) {
+  if (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)
+      && new URL(value).origin === value) return value;
+  return fail(`--issuer needs scheme://host[:port], got ${value}`);
+}
+
 function parseArgs(argv) {
   const options = {
     host: '127.0.0.1',
     port: 0,
+    issuer: undefined,
     clientId: undefined,
     redirectUris: [],
     postLogoutRedirectUris: [],
@@ -66,6 +79,7 @@ function parseArgs(argv) {
   const withValue = new Map([
     ['--host', (v) => { options.host = v; }],
     ['--port', (v) => { options.port = integer(v, '--port', 0); }],
+    ['--issuer', (v) => { options.issuer = issuerOrigin(v); }],
     ['--client-id', (v) => { options.clientId = v; }],
     ['--redirect-uri', (v) => { options.redirectUris.push(v); }],
     ['--post-logout-redirect-uri', (v) => { options.postLogoutRedirectUris.push(v); }],
@@ -118,6 +132,8 @@ function demoUsers(issuer) {
   return {
     hint: DEMO_USERS.map(({ sub, password }) => `${sub} / ${password}`).join(', '),
     get: (sub) => bySub.get(sub),
+    // Only PUT /_test/users/<sub> (test controls) adds or replaces users.
+    put: (sub, password, claims) => bySub.set(sub, { sub, password, claims }),
     // Comparing digests takes the same time wherever the strings differ.
     check(username, password) {
       const found = bySub.get(username);
@@ -155,7 +171,10 @@ function configuration({ options, settings, users, formTargets }) {
       iss: null,
       sid: null,
       openid: ['sub'],
-      profile: ['name', 'given_name', 'family_name', 'nickname', 'picture', 'updated_at'],
+      // OpenID Connect Core 5.4: the standard claims each scope asks for.
+      profile: ['name', 'family_name', 'given_name', 'middle_name', 'nickname',
+        'preferred_username', 'profile', 'picture', 'website', 'gender', 'birthdate', 'zoneinfo',
+        'locale', 'updated_at'],
       email: ['email', 'email_verified'],
     },
     jwks: { keys: [signingKey()] },
@@ -253,10 +272,11 @@ function listen(server, port, host) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  // The issuer holds the port, which --port 0 leaves to the system: listen, then build.
+  // The address holds the port, which --port 0 leaves to the system: listen, then build.
   const server = http.createServer();
   const port = await listen(server, options.port, options.host);
-  const issuer = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const issuer = options.issuer ?? url;
 
   const users = demoUsers(issuer);
   const settings = {
@@ -265,6 +285,9 @@ async function main() {
     rotateRefreshTokens: options.rotateRefreshTokens,
   };
   const log = { token_calls: [], revocations: [], userinfo_calls: 0 };
+  // Refresh token values by SHA-256 prefix, kept with the test controls only: they let
+  // GET /_test/refresh-token look a token up that the log names by prefix.
+  const issuedRefreshTokens = options.testControls ? new Map() : undefined;
   const formTargets = [...new Set([...options.redirectUris, ...options.postLogoutRedirectUris]
     .map((uri) => new URL(uri).origin))];
 
@@ -273,10 +296,12 @@ async function main() {
   // Each wraps the ones after it, and all of them wrap the library's own handling.
   provider.use(logRequests());
   provider.use(corsForAllowedOriginsOnly(options.allowedOrigins));
-  provider.use(recordForTests(log));
-  provider.use(signOutWithoutAsking(issuer));
+  provider.use(recordForTests(log, issuedRefreshTokens));
+  provider.use(signOutWithoutAsking(url));
   const withTestControls = options.testControls;
-  provider.use(ownRoutes({ provider, users, formTargets, settings, log, withTestControls }));
+  provider.use(ownRoutes({
+    provider, users, formTargets, settings, log, issuedRefreshTokens, withTestControls,
+  }));
   server.on('request', provider.callback());
 
   const stop = () => {
@@ -287,7 +312,8 @@ async function main() {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 
-  process.stdout.write(`provider ready at ${issuer}\n`);
+  if (issuer !== url) process.stderr.write(`issuer ${issuer}\n`);
+  process.stdout.write(`provider ready at ${url}\n`);
 }
 
 main().catch((err) => {

@@ -2,10 +2,11 @@
 // own paths (sign-in, avatars, /_test/*) and the Koa middleware wrapped around the library.
 
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 
 import { errors } from 'oidc-provider';
 
-// Our paths match py/devtools/provider.py's, so either provider fits the same tests.
+// The paths the demo and the tests have always used (the library's defaults differ).
 export const ROUTES = {
   authorization: '/authorize',
   token: '/token',
@@ -76,7 +77,7 @@ function avatarSvg(user) {
   return "<svg xmlns='http://www.w3.org/2000/svg' width='96' height='96' viewBox='0 0 96 96'>"
     + `<circle cx='48' cy='48' r='48' fill='hsl(${hue},55%,45%)'/><text x='48' y='62' `
     + "font-family='sans-serif' font-size='44' fill='#fff' text-anchor='middle'>"
-    + `${escapeHtml(user.claims.given_name[0])}</text></svg>`;
+    + `${escapeHtml((user.claims.given_name || user.sub)[0])}</text></svg>`;
 }
 
 // ----------------------------------------------------------------------------- middleware
@@ -118,10 +119,14 @@ export function corsForAllowedOriginsOnly(allowedOrigins) {
   };
 }
 
-// Fills the log GET /_test/log shows. Secrets appear only as SHA-256 prefixes.
-export function recordForTests(log) {
+// Fills the log GET /_test/log shows. Secrets appear only as SHA-256 prefixes; with the test
+// controls, refreshTokens (a Map) keeps the values of refresh tokens seen, by prefix.
+export function recordForTests(log, refreshTokens) {
   const prefix = (token) => (typeof token === 'string'
     ? createHash('sha256').update(token).digest('hex').slice(0, 16) : null);
+  const keep = (token) => {
+    if (refreshTokens && typeof token === 'string') refreshTokens.set(prefix(token), token);
+  };
   return async function record(ctx, next) {
     await next();
     if (ctx.method !== 'POST' && ctx.method !== 'GET') return;
@@ -129,6 +134,8 @@ export function recordForTests(log) {
     const outcome = ctx.status === 200 ? 'ok' : (ctx.body?.error ?? `http_${ctx.status}`);
     if (ctx.path === ROUTES.token && ctx.method === 'POST') {
       const refresh = params.grant_type === 'refresh_token';
+      if (refresh) keep(params.refresh_token);
+      if (ctx.status === 200) keep(ctx.body.refresh_token);
       log.token_calls.push({
         grant_type: params.grant_type ?? null,
         outcome,
@@ -167,8 +174,8 @@ function browserCookies(ctx) {
 // library's confirm endpoint, server side, and answers the browser with that endpoint's
 // redirect and cookie removal. No page, no script, no click; the sign-out itself (grants
 // revoked, session destroyed) remains the library's.
-export function signOutWithoutAsking(issuer) {
-  const confirmUrl = `${issuer}${ROUTES.end_session}/confirm`;
+export function signOutWithoutAsking(localUrl) {
+  const confirmUrl = `${localUrl}${ROUTES.end_session}/confirm`;
   const nothingToAsk = ({ session, entities, client }) => {
     const hint = entities.IdTokenHint?.payload;
     if (!session.accountId) return true;
@@ -180,21 +187,38 @@ export function signOutWithoutAsking(issuer) {
     const { oidc } = ctx;
     if (ctx.path !== ROUTES.end_session || ctx.status !== 200 || !oidc?.session?.state?.secret
         || !nothingToAsk(oidc)) return;
-    const answer = await fetch(confirmUrl, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: browserCookies(ctx) },
-      body: new URLSearchParams({ xsrf: oidc.session.state.secret, logout: 'yes' }),
-    });
-    if (answer.status !== 303) {
-      process.stderr.write(`sign-out confirmation answered ${answer.status}; the page asks\n`);
+    const answer = await postLocally(confirmUrl, { host: ctx.host, cookie: browserCookies(ctx) },
+      new URLSearchParams({ xsrf: oidc.session.state.secret, logout: 'yes' }).toString());
+    if (answer.statusCode !== 303) {
+      process.stderr.write(`sign-out confirmation answered ${answer.statusCode}; the page asks\n`);
       return;
     }
     ctx.remove('Set-Cookie'); // it would renew the session being ended
-    for (const cookie of answer.headers.getSetCookie()) ctx.append('Set-Cookie', cookie);
-    ctx.redirect(answer.headers.get('location'));
+    for (const cookie of answer.headers['set-cookie'] ?? []) ctx.append('Set-Cookie', cookie);
+    ctx.redirect(answer.headers.location);
     ctx.status = 303;
   };
+}
+
+// A form POST to this very server, with the Host header the browser sent (fetch would put
+// the local address there): the library builds URLs from it, and behind a proxy (--issuer)
+// those must stay the public ones.
+function postLocally(url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, {
+      method: 'POST',
+      headers: {
+        ...headers,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': Buffer.byteLength(body),
+      },
+    }, (response) => {
+      response.resume(); // the body (a redirect's) is not needed
+      response.on('end', () => resolve(response));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 // The sign-in page at interactions.url. Its form posts to the same path, the one the
@@ -266,12 +290,48 @@ function parseSettings(text) {
   return parsed;
 }
 
-function testControls(settings, log) {
-  const json = (ctx, status, body) => {
-    ctx.status = status;
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = body;
-  };
+const json = (ctx, status, body) => {
+  ctx.status = status;
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = body;
+};
+
+// What a refresh token is worth now, looked up without spending it: live, rotated (spent by
+// a rotation), expired, revoked (gone from the library's store, or its grant is), or unknown
+// (never seen in a token request or answer).
+async function refreshTokenState(provider, value) {
+  if (value === undefined) return 'unknown';
+  const token = await provider.RefreshToken.find(value, { ignoreExpiration: true });
+  if (!token) return 'revoked';
+  if (token.consumed) return 'rotated';
+  if (token.isExpired) return 'expired';
+  const grant = await provider.Grant.find(token.grantId, { ignoreExpiration: true });
+  return grant && !grant.isExpired ? 'live' : 'revoked';
+}
+
+function parseUser(text) {
+  const user = JSON.parse(text);
+  const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+  if (!isObject(user) || typeof user.password !== 'string' || user.password === ''
+      || !isObject(user.claims) || 'sub' in user.claims) {
+    throw new Error('expected {"password": "...", "claims": {...}} without sub in the claims');
+  }
+  return user;
+}
+
+// PUT /_test/users/<sub>: adds a user (or replaces one) with the claims given, markup and all.
+async function putUser(ctx, users, sub) {
+  let user;
+  try {
+    user = parseUser(await readBody(ctx));
+  } catch (err) {
+    return json(ctx, 400, { error: 'invalid_request', error_description: err.message });
+  }
+  users.put(sub, user.password, user.claims);
+  return json(ctx, 200, { sub, claims: user.claims });
+}
+
+function testControls({ provider, settings, log, issuedRefreshTokens }) {
   const current = () => ({
     id_token_ttl: settings.idTokenTtl,
     access_token_ttl: settings.accessTokenTtl,
@@ -283,6 +343,9 @@ function testControls(settings, log) {
       Object.assign(log, { token_calls: [], revocations: [], userinfo_calls: 0 });
       json(ctx, 200, log);
     },
+    'GET /_test/refresh-token': async (ctx) => json(ctx, 200, {
+      state: await refreshTokenState(provider, issuedRefreshTokens.get(ctx.query.prefix)),
+    }),
     'GET /_test/settings': (ctx) => json(ctx, 200, current()),
     'POST /_test/settings': async (ctx) => {
       try {
@@ -297,14 +360,20 @@ function testControls(settings, log) {
 
 // Our own paths. Everything else goes on to oidc-provider, which answers 404 for paths it
 // does not know: /_test/* among them when the test controls are off.
-export function ownRoutes({ provider, users, formTargets, settings, log, withTestControls }) {
+export function ownRoutes({
+  provider, users, formTargets, settings, log, issuedRefreshTokens, withTestControls,
+}) {
   const interaction = interactions(provider, users, formTargets);
-  const controls = new Map(Object.entries(withTestControls ? testControls(settings, log) : {}));
+  const controls = new Map(Object.entries(withTestControls
+    ? testControls({ provider, settings, log, issuedRefreshTokens }) : {}));
   return async function route(ctx, next) {
     const interactionUid = /^\/interaction\/([\w-]+)$/.exec(ctx.path)?.[1];
     const avatarOf = users.get(/^\/avatars\/(\w+)\.svg$/.exec(ctx.path)?.[1]);
     const control = controls.get(`${ctx.method} ${ctx.path}`);
+    const newUser = withTestControls && ctx.method === 'PUT'
+      && /^\/_test\/users\/(\w+)$/.exec(ctx.path)?.[1];
     if (interactionUid) return interaction(ctx, interactionUid);
+    if (newUser) return putUser(ctx, users, newUser);
     if (avatarOf && ctx.method === 'GET') {
       ctx.type = 'image/svg+xml';
       // CORP lets cross-origin-isolated pages (COEP, as PyScript workers use) show it.
