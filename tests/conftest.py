@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import urllib.request
@@ -25,6 +24,7 @@ import pytest
 
 from devtools.api_process import start_api
 from devtools.build import build_site
+from devtools.chromium import CHROMIUM_ARGS, chromium_executable
 from devtools.node_provider_process import NodeProviderProcess, start_node_provider
 from devtools.serve import serve_in_thread
 
@@ -37,21 +37,6 @@ REQUEST_TIMEOUT = 5
 # refresh tokens, and the plain (sources) build.
 VARIANTS = ("", "renewing/", "plain/")
 BASE_PATH = "/pyscript-login/"
-# Flags this machine's Chromium needs: no sandbox as root, no calls home on a closed network.
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-def chromium_executable() -> str | None:
-    """Debian's Chromium where there is one (no browser download here); else Playwright's."""
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
 @dataclass
 class Site:
     url: str

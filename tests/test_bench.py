@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from devtools import bench
+from devtools import bench, bench_report
 
 ROOT = Path(__file__).resolve().parents[1]
 FIGURES_ONE_MODE = ("anonymous", "authenticated", "checking painted", "wrong-state frames",
@@ -45,8 +45,8 @@ def synthetic_report() -> dict[str, Any]:
 
 
 def test_stats_ignore_missing_values():
-    assert bench.stats([None, None]) is None
-    assert bench.stats([3.0, None, 1.0, 2.0]) == bench.Stats(2.0, 1.0, 3.0, 3)
+    assert bench_report.stats([None, None]) is None
+    assert bench_report.stats([3.0, None, 1.0, 2.0]) == bench_report.Stats(2.0, 1.0, 3.0, 3)
 
 
 def test_ratios_and_targets_follow_the_medians():

@@ -35,13 +35,12 @@ import os
 import platform
 import shutil
 import signal
-import statistics
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -52,8 +51,21 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `devtools` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devtools.bench_report import (
+    APP_ANONYMOUS,
+    APP_AUTHENTICATED,
+    KINDS,
+    REFERENCE,
+    RUNTIME_FLOOR,
+    markdown_table,
+    mode_figures,
+    modes_in,
+    targets,
+)
 from devtools.build import BYTECODE_ZIP, FAST_INTERPRETER, ROOT, build_site, pyjwt_wheel
+from devtools.chromium import CHROMIUM_ARGS, chromium_executable
 from devtools.node_provider_process import start_node_provider
+from devtools.page_steps import log_in
 from devtools.serve import GZIP_SUFFIXES, serve_in_thread
 
 CLIENT_ID = "bench-spa"
@@ -69,8 +81,6 @@ SETTLE_MS = 300
 # DevTools throttling takes bytes per second.
 LINK = {"offline": False, "latency": 40,
         "downloadThroughput": 20_000_000 / 8, "uploadThroughput": 5_000_000 / 8}
-RATIO_TARGETS = {"warm": 0.40, "cold": 0.45, "link": 0.60}
-CHECKING_PAINTED_TARGET_MS = 200.0
 # How each figure is taken, written into the JSON for whoever reads it later.
 METHOD = {
     "times": "performance.now() in the page (0 = navigation start), by init script",
@@ -91,98 +101,18 @@ METHOD = {
 }
 
 # The page loads of a round: (kind, URL path below the site, stored session?, final state).
-APP_ANONYMOUS = "app_anonymous"
-APP_AUTHENTICATED = "app_authenticated"
-REFERENCE = "reference"
-# Not a target, a yardstick: what booting the same runtime costs with nothing on top.
-RUNTIME_FLOOR = "runtime_floor"
-KINDS = (APP_ANONYMOUS, REFERENCE, RUNTIME_FLOOR, APP_AUTHENTICATED)
 
-# Runs in every document before its own scripts (context init script). Times are
-# performance.now(): milliseconds since this document's navigation started.
-# - state changes: a MutationObserver on data-session (the app's only state signal);
-# - "checking painted": rAF polling. A rAF callback runs just before the frame is
-#   rendered, so the first callback that finds #checking-message visible belongs to
-#   the first frame that shows it; a MessageChannel message posted there is handled
-#   right after that frame's paint, and its time is the figure. first-contentful-paint
-#   (PerformanceObserver) is recorded beside it as a cross-check.
-# - wrong-state frames: the same rAF loop checks, every frame, that no button shows
-#   while checking and that a shown button matches data-session.
-PROBE_SCRIPT = """
-(() => {
-  if (window !== window.top || location.origin !== __ORIGIN__) return;
-  const bench = window.__bench = {
-    states: [], frames: 0, wrongFrames: [], checkingFrame: null, checkingPainted: null,
-    fcp: null, firstFrame: null,
-  };
-  const shown = (el) => !!el && el.checkVisibility();
-  new MutationObserver(() => {
-    const state = document.body && document.body.dataset.session;
-    const last = bench.states[bench.states.length - 1];
-    if (!last || last.state !== state) bench.states.push({state, t: performance.now()});
-  }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-session"]});
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      if (entry.name === "first-contentful-paint") bench.fcp = entry.startTime;
-    }
-  }).observe({type: "paint", buffered: true});
-  const frame = (t) => {
-    const body = document.body;
-    if (body) {
-      const state = body.dataset.session;
-      const login = shown(document.querySelector(".btn-login"));
-      const logout = shown(document.querySelector(".btn-logout"));
-      const anyButton = [...document.querySelectorAll("button")].some(shown);
-      bench.frames += 1;
-      if (bench.firstFrame === null) bench.firstFrame = {t, state, login, logout};
-      if ((login && state !== "anonymous") || (logout && state !== "authenticated")
-          || (state === "checking" && anyButton)) {
-        bench.wrongFrames.push({t, state, login, logout, anyButton});
-      }
-      if (bench.checkingFrame === null && shown(document.getElementById("checking-message"))) {
-        bench.checkingFrame = t;
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => { bench.checkingPainted = performance.now(); };
-        channel.port2.postMessage(null);
-      }
-    }
-    requestAnimationFrame(frame);
-  };
-  requestAnimationFrame(frame);
-})();
-"""
 
-# Per-tab init script: puts the stored session's keys in place before the page's
-# Python reads them (ITEMS null removes the app's keys). It only sets them when no
-# login is signed in, so it never overwrites what the page itself wrote.
-STORAGE_SCRIPT = """
-(() => {
-  if (window !== window.top || location.origin !== __ORIGIN__) return;
-  const prefix = __PREFIX__, items = __ITEMS__;
-  if (items === null) {
-    for (const key of Object.keys(localStorage)) {
-      if (key.startsWith(prefix)) localStorage.removeItem(key);
-    }
-  } else if (localStorage.getItem(prefix + "current") === null) {
-    for (const [key, value] of Object.entries(items)) localStorage.setItem(key, value);
-  }
-})();
-"""
 
+# The benchmark's own page parts and in-page scripts: real files, read as templates.
+ASSETS = Path(__file__).with_name("bench_assets")
+PROBE_SCRIPT = (ASSETS / "probe.js").read_text()
+STORAGE_SCRIPT = (ASSETS / "storage.js").read_text()
+FLOOR_MODULE = (ASSETS / "floor.mjs").read_text()
+REFERENCE_MODULE = (ASSETS / "reference.mjs").read_text()
 # The two bare pages (reference, runtime floor): one module script and the
 # checking line; the script sets data-session once its runtime is up.
-BARE_PAGE_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>__TITLE__</title>
-  __HEAD__<script type="module" src="./boot.mjs"></script>
-</head>
-<body data-session="checking">
-  <p id="checking-message">Checking your session&hellip;</p>
-</body>
-</html>
-"""
+BARE_PAGE_HTML = (ASSETS / "bare_page.html").read_text()
 REFERENCE_HTML = BARE_PAGE_HTML.replace("__TITLE__", "Reference: bare Pyodide + PyJWT") \
     .replace("__HEAD__", "")
 
@@ -194,24 +124,7 @@ FLOOR_HTML = BARE_PAGE_HTML.replace(
 ).replace("__HEAD__", '<link rel="modulepreload" href="../vendor/pyodide/pyodide.mjs">\n  '
           '<link rel="modulepreload" href="../vendor/pyodide/pyodide.asm.mjs">\n  '
           '<link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" crossorigin>\n  ')
-FLOOR_MODULE = """import { loadPyodide } from "../vendor/pyodide/__INTERPRETER__";
 
-await loadPyodide();
-document.body.dataset.session = "anonymous";
-"""
-
-# The least a Python page needs: the same vendored Pyodide, PyJWT, one import.
-REFERENCE_MODULE = """import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
-
-const pyodide = await loadPyodide({
-  indexURL: new URL("../vendor/pyodide/", import.meta.url).href,
-  // The stock standard library (the app's build replaces it with bytecode).
-  stdLibURL: new URL("./python_stdlib.zip", import.meta.url).href,
-});
-await pyodide.loadPackage(new URL("./__WHEEL__", import.meta.url).href);
-pyodide.runPython("import jwt");
-document.body.dataset.session = "anonymous";
-"""
 
 
 # Set on Ctrl-C. The terminal signals Chromium too, which may die before Python sees
@@ -244,14 +157,6 @@ class Sample:
     bytes: int
     requests: int
     wall_s: float  # bookkeeping only (perf_counter around the whole load)
-
-
-@dataclass
-class Stats:
-    median: float
-    min: float
-    max: float
-    n: int
 
 
 # -- the site ---------------------------------------------------------------
@@ -294,22 +199,12 @@ def prefill_gzip_cache(site: Path, url: str) -> None:
 
 
 def browser_settings() -> tuple[str | None, list[str]]:
-    """The executable and flags the test suite uses (tests/conftest.py owns them)."""
-    tests = str(ROOT / "tests")
-    if tests not in sys.path:
-        sys.path.insert(0, tests)
-    from conftest import CHROMIUM_ARGS, chromium_executable
-
+    """The executable and flags the test suite uses too."""
     return chromium_executable(), list(CHROMIUM_ARGS)
 
 
 def demo_login(page: Any) -> None:
     """Log in as the demo user the way a person does (the e2e suite's steps)."""
-    e2e = str(ROOT / "tests" / "e2e")
-    if e2e not in sys.path:
-        sys.path.insert(0, e2e)
-    from helpers import log_in
-
     log_in(page, *DEMO_USER)
 
 
@@ -561,83 +456,6 @@ def collect(runs: int, *, skip_link: bool, progress: Progress) -> dict[str, Any]
             "retries": retries}
 
 
-# -- the report -------------------------------------------------------------
-
-
-def stats(values: Sequence[float | None]) -> Stats | None:
-    present = [value for value in values if value is not None]
-    if not present:
-        return None
-    return Stats(round(statistics.median(present), 1), min(present), max(present), len(present))
-
-
-def values_of(samples: Sequence[dict[str, Any]], mode: str, kinds: Sequence[str],
-              field: str) -> list[Any]:
-    return [s[field] for s in samples if s["mode"] == mode and s["kind"] in kinds]
-
-
-def figure(name: str, unit: str, app: Stats | None, reference: Stats | None) -> dict[str, Any]:
-    ratio = None
-    if app is not None and reference is not None and reference.median > 0:
-        ratio = round(app.median / reference.median, 3)
-    return {"name": name, "unit": unit, "app": app and asdict(app),
-            "reference": reference and asdict(reference), "ratio": ratio}
-
-
-APP_KINDS = (APP_ANONYMOUS, APP_AUTHENTICATED)
-
-
-def mode_figures(samples: Sequence[dict[str, Any]], mode: str) -> list[dict[str, Any]]:
-    """The figures of one mode. The reference has one state only, so both app times are
-    set against its anonymous time; before Python runs both app loads are alike, so
-    checking-painted and wrong frames pool them."""
-    ref_ready = stats(values_of(samples, mode, [REFERENCE], "ready_ms"))
-
-    def app(kinds: Sequence[str], field: str) -> Stats | None:
-        return stats(values_of(samples, mode, kinds, field))
-
-    figures = [
-        figure(f"{mode} anonymous", "ms", app([APP_ANONYMOUS], "ready_ms"), ref_ready),
-        figure(f"{mode} authenticated", "ms", app([APP_AUTHENTICATED], "ready_ms"), ref_ready),
-        figure(f"{mode} checking painted", "ms", app(APP_KINDS, "checking_painted_ms"),
-               stats(values_of(samples, mode, [REFERENCE], "checking_painted_ms"))),
-        figure(f"{mode} wrong-state frames", "frames", app(APP_KINDS, "wrong_frames"), None),
-        # In the app column: the bare runtime, the part of the app's time no page code sets.
-        figure(f"{mode} runtime floor (app's runtime, no PyScript)", "ms",
-               app([RUNTIME_FLOOR], "ready_ms"), ref_ready),
-    ]
-    if mode != "warm":  # warm loads come from the cache: their byte counts say little
-        figures.append(figure(f"{mode} bytes transferred", "bytes",
-                              app([APP_ANONYMOUS], "bytes"),
-                              stats(values_of(samples, mode, [REFERENCE], "bytes"))))
-    return figures
-
-
-def modes_in(samples: Sequence[dict[str, Any]]) -> list[str]:
-    return [mode for mode in ("warm", "cold", "link") if any(s["mode"] == mode for s in samples)]
-
-
-def targets(samples: Sequence[dict[str, Any]], figures: Sequence[dict[str, Any]]
-            ) -> list[dict[str, Any]]:
-    by_name = {item["name"]: item for item in figures}
-    result = []
-    for mode in modes_in(samples):
-        for state in ("anonymous", "authenticated"):
-            ratio = by_name[f"{mode} {state}"]["ratio"]
-            result.append(_target(f"{mode} {state} ratio", ratio, RATIO_TARGETS[mode]))
-        painted = by_name[f"{mode} checking painted"]["app"]
-        result.append(_target(f"{mode} checking painted (median ms)",
-                              painted and painted["median"], CHECKING_PAINTED_TARGET_MS))
-    wrong = sum(s["wrong_frames"] for s in samples if s["kind"] in APP_KINDS)
-    result.append(_target("wrong-state frames (all app loads)", wrong, 0))
-    return result
-
-
-def _target(name: str, value: float | None, limit: float) -> dict[str, Any]:
-    return {"name": name, "value": value, "limit": limit,
-            "pass": value is not None and value <= limit}
-
-
 def summarise(raw: dict[str, Any], runs: int, skip_link: bool) -> dict[str, Any]:
     samples = raw["samples"]
     figures = [item for mode in modes_in(samples) for item in mode_figures(samples, mode)]
@@ -652,36 +470,6 @@ def summarise(raw: dict[str, Any], runs: int, skip_link: bool) -> dict[str, Any]
         "retries": raw["retries"],
         "samples": samples,
     }
-
-
-DASH = "\u2013"  # an en dash, for ranges and empty cells
-
-
-def format_value(value: float, unit: str) -> str:
-    if unit == "bytes":
-        return f"{value / 1e6:.2f} MB"
-    return f"{value:.0f}" + (" ms" if unit == "ms" else "")
-
-
-def format_stats(item: dict[str, Any] | None, unit: str) -> str:
-    if item is None:
-        return DASH
-    low, high = format_value(item["min"], unit), format_value(item["max"], unit)
-    return f"{format_value(item['median'], unit)} ({low}{DASH}{high})"
-
-
-def markdown_table(report: dict[str, Any]) -> str:
-    span = f"median (min{DASH}max)"
-    lines = [f"| figure | app {span} | reference {span} | ratio |", "|---|---|---|---|"]
-    for item in report["figures"]:
-        ratio = DASH if item["ratio"] is None else f"{item['ratio']:.2f}"
-        lines.append(f"| {item['name']} | {format_stats(item['app'], item['unit'])} | "
-                     f"{format_stats(item['reference'], item['unit'])} | {ratio} |")
-    lines += ["", "| target | value | limit | |", "|---|---|---|---|"]
-    for item in report["targets"]:
-        verdict = "pass" if item["pass"] else "FAIL"
-        lines.append(f"| {item['name']} | {item['value']} | ≤ {item['limit']} | {verdict} |")
-    return "\n".join(lines)
 
 
 def run_benchmark(runs: int, *, skip_link: bool, progress: Progress) -> dict[str, Any]:

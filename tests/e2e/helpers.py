@@ -6,25 +6,17 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+# The steps the benchmark takes too live in devtools; the tests import them from here.
+from devtools.page_steps import log_in, sign_in_at_provider, wait_for_state  # noqa: F401
+
 # The page says where it is in <body data-session>; tests wait on it by selector
 # (not wait_for_function, which a strict Content-Security-Policy would block).
 STATES = ("checking", "authenticated", "anonymous")
 
 
-def wait_for_state(page: Any, state: str, timeout: float = 30_000) -> None:
-    page.wait_for_selector(f"body[data-session='{state}']", state="attached", timeout=timeout)
-
-
 def open_app(page: Any, url: str, state: str = "anonymous") -> None:
     page.goto(url)
     wait_for_state(page, state)
-
-
-def sign_in_at_provider(page: Any, username: str, password: str) -> None:
-    page.wait_for_selector("#username")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[value='sign-in']")
 
 
 def start_login(page: Any) -> dict[str, str]:
@@ -34,13 +26,6 @@ def start_login(page: Any) -> dict[str, str]:
         page.click(".btn-login")
     page.wait_for_selector("#username")
     return dict(parse_qsl(urlsplit(sent.value.url).query))
-
-
-def log_in(page: Any, username: str, password: str) -> None:
-    """From the logged-out page: click Log in, sign in, wait for the logged-in page."""
-    page.click(".btn-login")
-    sign_in_at_provider(page, username, password)
-    wait_for_state(page, "authenticated")
 
 
 def stored_items(page: Any) -> dict[str, str]:

@@ -1,0 +1,51 @@
+// Runs in every document before its own scripts (context init script). Times are
+// performance.now(): milliseconds since this document's navigation started.
+// - state changes: a MutationObserver on data-session (the app's only state signal);
+// - "checking painted": rAF polling. A rAF callback runs just before the frame is
+//   rendered, so the first callback that finds #checking-message visible belongs to
+//   the first frame that shows it; a MessageChannel message posted there is handled
+//   right after that frame's paint, and its time is the figure. first-contentful-paint
+//   (PerformanceObserver) is recorded beside it as a cross-check.
+// - wrong-state frames: the same rAF loop checks, every frame, that no button shows
+//   while checking and that a shown button matches data-session.
+(() => {
+  if (window !== window.top || location.origin !== __ORIGIN__) return;
+  const bench = window.__bench = {
+    states: [], frames: 0, wrongFrames: [], checkingFrame: null, checkingPainted: null,
+    fcp: null, firstFrame: null,
+  };
+  const shown = (el) => !!el && el.checkVisibility();
+  new MutationObserver(() => {
+    const state = document.body && document.body.dataset.session;
+    const last = bench.states[bench.states.length - 1];
+    if (!last || last.state !== state) bench.states.push({state, t: performance.now()});
+  }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-session"]});
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.name === "first-contentful-paint") bench.fcp = entry.startTime;
+    }
+  }).observe({type: "paint", buffered: true});
+  const frame = (t) => {
+    const body = document.body;
+    if (body) {
+      const state = body.dataset.session;
+      const login = shown(document.querySelector(".btn-login"));
+      const logout = shown(document.querySelector(".btn-logout"));
+      const anyButton = [...document.querySelectorAll("button")].some(shown);
+      bench.frames += 1;
+      if (bench.firstFrame === null) bench.firstFrame = {t, state, login, logout};
+      if ((login && state !== "anonymous") || (logout && state !== "authenticated")
+          || (state === "checking" && anyButton)) {
+        bench.wrongFrames.push({t, state, login, logout, anyButton});
+      }
+      if (bench.checkingFrame === null && shown(document.getElementById("checking-message"))) {
+        bench.checkingFrame = t;
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => { bench.checkingPainted = performance.now(); };
+        channel.port2.postMessage(null);
+      }
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();
