@@ -13,6 +13,13 @@ from devtools.page_steps import log_in, sign_in_at_provider, wait_for_state  # n
 # (not wait_for_function, which a strict Content-Security-Policy would block).
 STATES = ("checking", "authenticated", "anonymous")
 
+# Records every value <body data-session> takes from now on.
+WATCH_STATES = """() => {
+    window.__states = [];
+    new MutationObserver(() => window.__states.push(document.body.dataset.session))
+        .observe(document.body, {attributes: true, attributeFilter: ['data-session']});
+}"""
+
 
 def open_app(page: Any, url: str, state: str = "anonymous") -> None:
     page.goto(url)

@@ -11,6 +11,7 @@ import time
 import faults
 import pytest
 from helpers import (
+    WATCH_STATES,
     alert_text,
     has_session,
     log_in,
@@ -23,14 +24,6 @@ from helpers import (
 pytestmark = pytest.mark.e2e
 
 SHORT_TTL = 4  # seconds: long enough for a login, short enough for quick tests
-
-# Records every value <body data-session> takes from now on.
-WATCH_STATES = """() => {
-    window.__states = [];
-    new MutationObserver(() => window.__states.push(document.body.dataset.session))
-        .observe(document.body, {attributes: true, attributeFilter: ['data-session']});
-}"""
-
 
 @pytest.fixture
 def short_lived(provider):

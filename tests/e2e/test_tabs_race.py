@@ -16,6 +16,7 @@ import pytest
 from fault_proxy import Answer, Fault
 from helpers import (
     APP_PREFIX,
+    WATCH_STATES,
     has_session,
     log_in,
     open_app,
@@ -25,14 +26,6 @@ from helpers import (
 )
 
 pytestmark = pytest.mark.e2e
-
-# Records every value <body data-session> takes from now on.
-WATCH_STATES = """() => {
-    window.__states = [];
-    new MutationObserver(() => window.__states.push(document.body.dataset.session))
-        .observe(document.body, {attributes: true, attributeFilter: ['data-session']});
-}"""
-
 
 @pytest.fixture
 def lifetimes(provider):
