@@ -167,12 +167,14 @@ async def main() -> None:
         show_state("anonymous")
         return
     settings, storage = session.settings, session.store.storage
+
+    def level() -> int:  # how durable a storage the session got (it can fall back later)
+        return getattr(storage, "level", LOCAL)
+
     try:
         show_message((await start_on_page(session)).warning)
     except AuthError as error:
         report(error)
-    def level() -> int:  # how durable a storage the session got (it can fall back later)
-        return getattr(storage, "level", LOCAL)
 
     if level() in STORAGE_WARNINGS and session.is_authenticated:
         show_message(STORAGE_WARNINGS[level()])

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 
 SHORT_TTL = 4  # seconds: long enough for a login, short enough for quick tests
 
+
 @pytest.fixture
 def short_lived(provider):
     """Short lifetimes for this test; the page fixture sets the defaults back."""
