@@ -1,0 +1,1 @@
+"""Development tools that never ship: the build, the local servers, the benchmark."""

@@ -8,21 +8,18 @@ against the login this app started itself.
 from __future__ import annotations
 
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from .config import ProviderMetadata, Settings
 from .errors import CallbackError, ProviderError
-from .pkce import make_code_verifier, random_token, s256_code_challenge
-from .urls import origin
+from .pkce import random_bytes
+from .portable import login
+from .portable.login import RESPONSE_PARAMETERS, TRANSACTION_LIFETIME_SECONDS
+from .portable.urls import without_parameters
 
-# How long a started login may take before its callback is refused.
-TRANSACTION_LIFETIME_SECONDS = 15 * 60
-
-# Parameters of an authorization response (RFC 6749 4.1.2 and 4.1.2.1, RFC 9207,
-# OpenID Session Management); they are removed from the address bar afterwards.
-RESPONSE_PARAMETERS = frozenset(
-    {"code", "state", "iss", "error", "error_description", "error_uri", "session_state"}
-)
+__all__ = ["RESPONSE_PARAMETERS", "TRANSACTION_LIFETIME_SECONDS", "CallbackResponse",
+           "LoginTransaction", "authorization_url", "check_callback", "read_callback",
+           "safe_return_to", "url_without_response"]
 
 
 class LoginTransaction(NamedTuple):
@@ -37,14 +34,7 @@ class LoginTransaction(NamedTuple):
 
     @classmethod
     def start(cls, settings: Settings, return_to: str, now: float) -> LoginTransaction:
-        return cls(
-            state=random_token(),
-            nonce=random_token(),
-            code_verifier=make_code_verifier(),
-            redirect_uri=settings.redirect_uri,
-            return_to=safe_return_to(return_to, settings.redirect_uri),
-            created_at=now,
-        )
+        return cls(**login.new_transaction(random_bytes, settings.redirect_uri, return_to, now))
 
     def to_data(self) -> dict[str, Any]:
         return self._asdict()
@@ -52,43 +42,19 @@ class LoginTransaction(NamedTuple):
     @classmethod
     def from_data(cls, data: object) -> LoginTransaction | None:
         """The stored transaction, or None when the stored value is not one."""
-        if not isinstance(data, dict):
-            return None
-        try:
-            transaction = cls(**data)
-        except TypeError:
-            return None
-        fields = (transaction.state, transaction.nonce, transaction.code_verifier,
-                  transaction.redirect_uri, transaction.return_to)
-        if not all(isinstance(value, str) and value for value in fields):
-            return None
-        if isinstance(transaction.created_at, bool) or not isinstance(
-            transaction.created_at, int | float
-        ):
-            return None
-        return transaction
+        checked = login.read_transaction(data)
+        return cls(**checked) if checked is not None else None
 
     def is_expired(self, now: float) -> bool:
-        return not 0 <= now - self.created_at <= TRANSACTION_LIFETIME_SECONDS
+        return login.is_expired(self._asdict(), now)
 
 
 def authorization_url(
     metadata: ProviderMetadata, settings: Settings, transaction: LoginTransaction
 ) -> str:
-    """The URL that starts the login at the provider."""
-    params = {
-        "response_type": "code",
-        "client_id": settings.client_id,
-        "redirect_uri": transaction.redirect_uri,
-        "scope": settings.scope,
-        "state": transaction.state,
-        "nonce": transaction.nonce,
-        "code_challenge": s256_code_challenge(transaction.code_verifier),
-        "code_challenge_method": "S256",
-    }
-    if settings.audience:
-        params["audience"] = settings.audience
-    return _with_query(metadata.authorization_endpoint, params)
+    """The URL that starts the login at the provider (portable.login builds it)."""
+    return login.authorization_url(metadata.authorization_endpoint, settings.client_id,
+                                   settings.scope, settings.audience, transaction._asdict())
 
 
 class CallbackResponse(NamedTuple):
@@ -155,26 +121,9 @@ def check_callback(
 
 def url_without_response(url: str) -> str:
     """The page URL with the authorization response parameters removed."""
-    parts = urlsplit(url)
-    kept = [
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if name not in RESPONSE_PARAMETERS
-    ]
-    return urlunsplit(parts._replace(query=urlencode(kept)))
+    return without_parameters(url, RESPONSE_PARAMETERS)
 
 
 def safe_return_to(candidate: str, fallback: str) -> str:
     """Where to go after login: only an address on the page's own origin, else the page."""
-    parts = urlsplit(candidate)
-    if parts.scheme not in ("http", "https") or origin(candidate) != origin(fallback):
-        return fallback
-    if "\\" in candidate or any(ord(c) < 0x20 for c in candidate):
-        return fallback
-    return url_without_response(candidate) if parts.query else candidate
-
-
-def _with_query(endpoint: str, params: dict[str, str]) -> str:
-    parts = urlsplit(endpoint)
-    query = parse_qsl(parts.query, keep_blank_values=True) + list(params.items())
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    return login.safe_return_to(candidate, fallback)

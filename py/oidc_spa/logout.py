@@ -1,10 +1,11 @@
-"""What a logout sends to the provider: the end-session URL and the revocation request."""
+"""What a logout sends to the provider: the end-session URL and the revocation requests."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
 from .config import ProviderMetadata, Settings
+from .store import StoredSession
 
 
 def provider_logout_url(
@@ -30,3 +31,19 @@ def revocation_form(client_id: str, refresh_token: str) -> dict[str, str]:
     a copy taken earlier (by a script on the same origin) stops working too."""
     return {"token": refresh_token, "token_type_hint": "refresh_token",
             "client_id": client_id}
+
+
+def refresh_tokens_to_revoke(*sessions: StoredSession | None) -> list[str]:
+    """The refresh tokens of the sessions a logout ends, each once, in order.
+
+    The kept session and the one this tab knew may differ (another tab renewed, or
+    logged in anew meanwhile): both grants end, so neither token outlives the logout.
+    """
+    return list(dict.fromkeys(s.refresh_token for s in sessions if s and s.refresh_token))
+
+
+def id_token_hint(kept: StoredSession | None, ours: StoredSession | None) -> str | None:
+    """The ID token to name at the provider's logout: the kept session's (the latest
+    login or renewal), else the one this tab knew; None when there is neither."""
+    last = kept or ours
+    return last.id_token if last else None

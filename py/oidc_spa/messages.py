@@ -44,6 +44,7 @@ MESSAGES: dict[str, str] = {
     "config.api_origin":
         'auth_config.json: "apiOrigins" entry {entry!r} must be an origin like '
         '"https://api.example.com" (plain http only on localhost), with no path.',
+    "config.full_lane": 'auth_config.json: "fullLane" must be one of {choices}.',
     "config.scope_openid": 'auth_config.json: "scope" must include "openid".',
     "config.not_boolean": 'auth_config.json: "{key}" must be true or false.',
     "config.not_text": 'auth_config.json: "{key}" must be a non-empty string.',

@@ -2,42 +2,35 @@
 
 Randomness comes from `secrets` (the OS generator; in the browser Pyodide maps it
 to crypto.getRandomValues), never from `random`, whose state a memory snapshot
-would freeze.
+would freeze. The encoding and the S256 rule are portable.login's, which the page's
+first lane (MicroPython, randomness from crypto.getRandomValues) runs too.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
 
-# RFC 7636 4.1: 43 to 128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
-_VERIFIER_ALPHABET = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-)
+from .portable import b64url
+from .portable.login import is_valid_code_verifier, s256_code_challenge
+
+__all__ = ["base64url", "is_valid_code_verifier", "make_code_verifier", "random_bytes",
+           "random_token", "s256_code_challenge"]
 
 
 def base64url(data: bytes) -> str:
     """Base64url without padding, as JOSE and PKCE use it."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return b64url.encode(data)
+
+
+def random_bytes(count: int) -> bytes:
+    return secrets.token_bytes(count)
 
 
 def random_token(num_bytes: int = 32) -> str:
     """An unguessable URL-safe string (32 bytes = 256 bits by default)."""
-    return base64url(secrets.token_bytes(num_bytes))
+    return base64url(random_bytes(num_bytes))
 
 
 def make_code_verifier() -> str:
     """A fresh code_verifier: 32 random octets, base64url encoded (43 characters)."""
     return random_token(32)
-
-
-def is_valid_code_verifier(verifier: str) -> bool:
-    return 43 <= len(verifier) <= 128 and set(verifier) <= _VERIFIER_ALPHABET
-
-
-def s256_code_challenge(verifier: str) -> str:
-    """code_challenge = BASE64URL(SHA256(ASCII(code_verifier))), RFC 7636 4.2."""
-    if not is_valid_code_verifier(verifier):
-        raise ValueError("a code_verifier is 43 to 128 unreserved characters")
-    return base64url(hashlib.sha256(verifier.encode("ascii")).digest())

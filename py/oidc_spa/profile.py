@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import UserInfoError
-from .safe_json import json_object
+from .portable.strict_json import json_object
 from .transport import HttpResponse
 
 # Claims about the token itself rather than the user: left out of a profile

@@ -9,7 +9,7 @@ from .authorize import LoginTransaction
 from .config import ProviderMetadata, Settings, auth0_metadata, parse_discovery
 from .errors import AuthError, DiscoveryError
 from .logout import revocation_form
-from .safe_json import json_object
+from .portable.strict_json import json_object
 from .transport import Http, HttpResponse, get, post_form, post_form_detached
 
 

@@ -1,5 +1,6 @@
-"""Renewal decisions as pure functions: when to renew, what a renewed ID token must
-repeat, and the session a refresh answer makes. Session does the I/O around them.
+"""Renewal decisions as pure functions: whether a kept session still holds, when to
+renew (and to try again), what a renewed ID token must repeat, and the session a
+refresh answer makes. Session and Renewer do the I/O around them.
 
 What ends a session when the provider renews without an ID token (OpenID Connect
 Core 12.2 allows a refresh answer without one): the session then lives as long as
@@ -17,13 +18,19 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from .errors import IdTokenError
-from .safe_json import is_number
+from .errors import AuthError, BusyError, IdTokenError
+from .portable.strict_json import is_number
 from .store import StoredSession
-from .tokens import TokenResponse, audiences_of
+from .tokens import TokenResponse, audiences_of, parse_jwt
 
 # OpenID Connect Core 12.2: a renewed ID token repeats these claims of the login's.
 IDENTITY_CLAIMS = ("iss", "sub", "aud", "azp", "auth_time", "nonce")
+
+# After a renewal failed for a passing reason (offline, provider down), wait this
+# long (less near the session's end) before trying again; after finding another
+# tab's renewal in flight, this long.
+RENEW_RETRY_SECONDS = 5.0
+BUSY_RETRY_SECONDS = 0.5
 
 
 def identity_of(claims: Mapping[str, Any]) -> dict[str, Any]:
@@ -74,6 +81,25 @@ def renew_at(session: StoredSession, margin: float) -> float:
         return math.inf
     lifetime = ends - session.issued_at if session.issued_at else math.inf
     return ends - min(margin, max(lifetime / 3, 1.0))
+
+
+def retry_renewal_at(error: AuthError, session: StoredSession | None, now: float) -> float:
+    """When to try again after a renewal failed for a passing reason (not ended).
+
+    Another tab's renewal in flight (BusyError) lands soon; other trouble (offline,
+    provider down) is given longer, but less near the session's end, so that a few
+    tries still fit before it.
+    """
+    if isinstance(error, BusyError):
+        return now + BUSY_RETRY_SECONDS
+    left = session.expires_at - now if session else 0.0
+    return now + min(RENEW_RETRY_SECONDS, max(1.0, left / 4))
+
+
+def same_login(a: StoredSession | None, b: StoredSession | None) -> bool:
+    """Both are records of one login (its renewals keep its session_id); False if either
+    is None: a renewal's result is adopted, or its failure acted on, only for that login."""
+    return a is not None and b is not None and a.session_id == b.session_id
 
 
 def refresh_form(client_id: str, refresh_token: str) -> dict[str, str]:
@@ -155,3 +181,12 @@ def is_alive(stored: StoredSession, claims: Mapping[str, Any], *, now: float, is
         and audiences is not None
         and client_id in audiences
     )
+
+
+def is_kept_alive(stored: StoredSession, *, now: float, issuer: str, client_id: str) -> bool:
+    """is_alive with the kept ID token decoded here (by PyJWT); an unreadable one is not."""
+    try:
+        claims = parse_jwt(stored.id_token).claims
+    except IdTokenError:
+        return False
+    return is_alive(stored, claims, now=now, issuer=issuer, client_id=client_id)

@@ -9,20 +9,21 @@
     response = await session.fetch(api_url)             # a call with the access token
 
 Session keeps the order of the steps. The decisions are pure functions (authorize,
-tokens, renewal, logout, profile, outcomes), the provider's endpoints ProviderClient's,
-the renewal protocol between tabs Renewer's, and what is kept SessionStore's: a logout
-removes the pointer to the signed-in login, and renewals write only that login's record
-over the generation they started from, so a late renewal never undoes a logout. All
-I/O goes through injected objects, so the whole flow runs on CPython in tests.
+tokens, renewal, logout, profile, outcomes, api_call), the provider's endpoints
+ProviderClient's, the renewal protocol between tabs Renewer's, and what is kept
+SessionStore's: a logout removes the pointer to the signed-in login, and renewals write
+only that login's record over the generation they started from, so a late renewal never
+undoes a logout. All I/O goes through injected objects, so the whole flow runs on
+CPython in tests.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
 
+from .api_call import bearer_headers, calls_after_failed_renewal, retries_after
 from .authorize import (
     CallbackResponse,
     LoginTransaction,
@@ -32,25 +33,20 @@ from .authorize import (
     url_without_response,
 )
 from .config import Settings
-from .errors import (
-    AuthError,
-    BusyError,
-    IdTokenError,
-    NotAuthenticatedError,
-    SessionEndedError,
-    UnreadableAnswerError,
-)
+from .errors import AuthError, NotAuthenticatedError, SessionEndedError, UnreadableAnswerError
 from .id_token import IdTokenValidator
 from .lock import LocalLock, Lock
-from .logout import provider_logout_url
+from .logout import id_token_hint, provider_logout_url, refresh_tokens_to_revoke
 from .outcomes import SessionChange, StartResult, classify_change
 from .pkce import random_token
 from .profile import profile_from
 from .provider_client import ProviderClient
-from .renewal import is_alive, login_session
+from .renewal import BUSY_RETRY_SECONDS as BUSY_RETRY_SECONDS  # re-exported: the tests
+from .renewal import RENEW_RETRY_SECONDS as RENEW_RETRY_SECONDS  # time retries by them
+from .renewal import is_kept_alive, login_session, retry_renewal_at, same_login
 from .renewer import ENDED_MESSAGE, Renewer
 from .store import SessionStore, Storage, StoredSession
-from .tokens import SignatureVerifier, parse_jwt, parse_token_response
+from .tokens import SignatureVerifier, parse_token_response
 from .transport import Http, HttpResponse
 from .urls import check_token_destination
 
@@ -58,24 +54,11 @@ Clock = Callable[[], float]
 
 __all__ = ["ENDED_MESSAGE", "Session", "SessionChange", "StartResult"]
 
-# After a renewal failed for a passing reason (offline, provider down), wait this
-# long (less near the session's end) before trying again; after finding another
-# tab's renewal in flight, this long.
-RENEW_RETRY_SECONDS = 5.0
-BUSY_RETRY_SECONDS = 0.5
-
 
 class Session:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        storage: Storage,
-        http: Http,
-        verifier: SignatureVerifier,
-        clock: Clock = time.time,
-        lock: Lock | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, *, storage: Storage, http: Http,
+                 verifier: SignatureVerifier, clock: Clock = time.time,
+                 lock: Lock | None = None) -> None:
         self.settings = settings
         self.store = SessionStore(storage, settings.client_id)
         self.http = http
@@ -206,10 +189,9 @@ class Session:
             self.store.end_session(ours.session_id, "logout", self.clock())
         self.store.clear_transactions()
         metadata = await self.client.metadata()
-        for session in {s.refresh_token: s for s in (stored, ours) if s}.values():
-            self.client.revoke(metadata, session.refresh_token)
-        last = stored or ours
-        return provider_logout_url(metadata, self.settings, last.id_token if last else None)
+        for refresh_token in refresh_tokens_to_revoke(stored, ours):
+            self.client.revoke(metadata, refresh_token)
+        return provider_logout_url(metadata, self.settings, id_token_hint(stored, ours))
 
     # -- while the page is open ----------------------------------------------
 
@@ -254,11 +236,11 @@ class Session:
         try:
             newer = await self.renewer.renew(current, force=force, is_alive=self._is_alive)
         except SessionEndedError:
-            if self.current is not None and self.current.session_id == current.session_id:
+            if same_login(self.current, current):
                 self.current = None
             raise
         # A logout in this tab while the renewal was out leaves self.current None.
-        if newer is None or self.current is None or self.current.session_id != newer.session_id:
+        if not same_login(self.current, newer):
             return False
         self.current = newer
         return True
@@ -269,24 +251,15 @@ class Session:
             return await self.renew()
         except SessionEndedError:
             raise
-        except BusyError:
-            self._retry_renewal_at = self.clock() + BUSY_RETRY_SECONDS
-        except AuthError:
-            # Sooner when the session is about to end: a few tries still fit before it.
-            left = self.current.expires_at - self.clock() if self.current else 0.0
-            self._retry_renewal_at = self.clock() + min(RENEW_RETRY_SECONDS, max(1.0, left / 4))
+        except AuthError as error:
+            self._retry_renewal_at = retry_renewal_at(error, self.current, self.clock())
         return False
 
     # -- API calls -------------------------------------------------------------
 
-    async def fetch(
-        self,
-        url: str,
-        *,
-        method: str = "GET",
-        headers: dict[str, str] | None = None,
-        body: str | None = None,
-    ) -> HttpResponse:
+    async def fetch(self, url: str, *, method: str = "GET",
+                    headers: dict[str, str] | None = None,
+                    body: str | None = None) -> HttpResponse:
         """Call an API with the access token as a Bearer token.
 
         Only to an origin the settings name (apiUrl, apiOrigins) over https (or http on
@@ -301,36 +274,23 @@ class Session:
         if self.renewer.due(self.current, self.clock()):
             try:
                 await self.renew()
-            except SessionEndedError:
-                raise
-            except AuthError:
-                if self._access_token_expired():
+            except AuthError as error:
+                if not calls_after_failed_renewal(error, self.current, self.clock()):
                     raise
-                # The token still works: call with it; the tick renews later.
         response = await self._call_api(method, url, headers, body)
-        renewable = self.current is not None and self.renewer.can_renew(self.current)
-        if response.status == 401 and renewable and await self.renew(force=True):
+        renewable = self.renews_automatically
+        if retries_after(response.status, renewable) and await self.renew(force=True):
             response = await self._call_api(method, url, headers, body)
         return response
 
-    def _access_token_expired(self) -> bool:
-        ends = self.current.access_token_expires_at if self.current else None
-        return self.current is None or self.clock() >= (ends or math.inf)
-
-    async def _call_api(
-        self, method: str, url: str, headers: dict[str, str] | None, body: str | None
-    ) -> HttpResponse:
+    async def _call_api(self, method: str, url: str, headers: dict[str, str] | None,
+                        body: str | None) -> HttpResponse:
         if self.current is None:
             raise NotAuthenticatedError("fetch.not_logged_in")
-        sent = {**(headers or {}), "Authorization": f"Bearer {self.current.access_token}"}
+        sent = bearer_headers(headers, self.current.access_token)
         return await self.http.request(method, url, headers=sent, body=body,
                                        timeout=self.settings.timeout)
 
     def _is_alive(self, stored: StoredSession) -> bool:
-        """The tutorial's check, with the ID token decoded by PyJWT (renewal.is_alive)."""
-        try:
-            claims = parse_jwt(stored.id_token).claims
-        except IdTokenError:
-            return False
-        return is_alive(stored, claims, now=self.clock(), issuer=self.settings.issuer,
-                        client_id=self.settings.client_id)
+        return is_kept_alive(stored, now=self.clock(), issuer=self.settings.issuer,
+                             client_id=self.settings.client_id)

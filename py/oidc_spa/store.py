@@ -10,18 +10,16 @@ separate pointer (see SessionStore), so a late renewal cannot undo a logout.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 from .authorize import LoginTransaction
-from .safe_json import is_number, json_object
+from .portable.record import Keys, end_login, is_session_id, read_record
+from .portable.strict_json import is_number, json_object
 
-KEY_PREFIX = "oidc_spa"
 # Logins started (e.g. in several tabs) and not yet finished that are remembered.
 MAX_PENDING_LOGINS = 5
 ORPHAN_AGE_SECONDS = 60.0
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # Keys of earlier versions of this package (one session key, a spent-token marker).
 _LEGACY_KEYS = frozenset({"session", "spent_refresh", "ended_at"})
 
@@ -144,31 +142,10 @@ class StoredSession:
 
     @classmethod
     def from_json(cls, text: str) -> StoredSession | None:
-        """The stored session, or None when the text is not one (tampered, old, foreign)."""
-        data = json_object(text)
-        if data is None:
-            return None
-        try:
-            session = cls(**data)
-        except TypeError:
-            return None
-        if not (
-            isinstance(session.id_token, str)
-            and isinstance(session.access_token, str)
-            and is_number(session.expires_at)
-            and (session.access_token_expires_at is None
-                 or is_number(session.access_token_expires_at))
-            and (session.refresh_token is None or isinstance(session.refresh_token, str))
-            and (session.scope is None or isinstance(session.scope, str))
-            and isinstance(session.profile, dict)
-            and is_number(session.issued_at)
-            and is_session_id(session.session_id)
-            and isinstance(session.generation, int) and is_number(session.generation)
-            and isinstance(session.identity, dict)
-            and isinstance(session.extendable, bool)
-        ):
-            return None
-        return session
+        """The stored session, or None when the text is not one (tampered, old, foreign).
+        The shape rules are portable.record's, which the page's first lane runs too."""
+        data = read_record(text)
+        return cls(**data) if data is not None else None
 
     def with_profile(self, profile: dict[str, Any]) -> StoredSession:
         return replace(self, profile=profile)
@@ -211,7 +188,8 @@ class SessionStore:
 
     def __init__(self, storage: Storage, client_id: str) -> None:
         self.storage = storage
-        self.prefix = f"{KEY_PREFIX}:{client_id}:"
+        self.keys = Keys(client_id)
+        self.prefix = self.keys.prefix
 
     @property
     def current_key(self) -> str:
@@ -268,19 +246,7 @@ class SessionStore:
     def end_session(self, session_id: str | None, reason: str, now: float) -> None:
         """End a login: `session_id` only if it is still the signed-in one; None ends
         whichever is signed in (a logout). The reason is left for the other tabs."""
-        current = self.current_id()
-        ending = session_id or current
-        if ending is None:
-            return
-        if current == ending:
-            # Only the provider's ending needs telling: the other tabs see the rest.
-            if reason == "ended":
-                self.storage.setItem(self.prefix + "ended",
-                                     json.dumps(Ended(ending, reason, now)._asdict()))
-            else:
-                self.storage.removeItem(self.prefix + "ended")
-            self.storage.removeItem(self.current_key)
-        self.storage.removeItem(self.record_key(ending))
+        end_login(self.storage, self.keys, session_id, reason, now)
 
     def ended(self, session_id: str) -> Ended | None:
         """How that login ended, if the tab that ended it said."""
@@ -383,7 +349,3 @@ class SessionStore:
             self.storage.setItem(self._pending_key, json.dumps(data))
         else:
             self.storage.removeItem(self._pending_key)
-
-
-def is_session_id(value: object) -> bool:
-    return isinstance(value, str) and _SESSION_ID.fullmatch(value) is not None

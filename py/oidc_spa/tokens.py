@@ -24,7 +24,7 @@ from jwt.utils import base64url_decode
 
 from .errors import IdTokenError, TokenError
 from .pkce import base64url
-from .safe_json import is_number, json_object, parse_json
+from .portable.strict_json import is_number, json_object, parse_json
 
 # Asymmetric algorithms only: "none" and HMAC (which would let anyone holding the
 # public key forge tokens) are never accepted.
@@ -125,7 +125,7 @@ def parse_jwt(token: str) -> ParsedJwt:
 
 
 def _readable_segment(segment: str) -> bool:
-    """A JWS segment whose JSON PyJWT can parse without surprises (see safe_json)."""
+    """A JWS segment whose JSON PyJWT can parse without surprises (see portable.strict_json)."""
     try:
         text = base64url_decode(segment.encode("ascii")).decode("utf-8")
     except (ValueError, UnicodeError):

@@ -9,6 +9,10 @@ from urllib.parse import parse_qsl, urlsplit
 # The steps the benchmark takes too live in devtools; the tests import them from here.
 from devtools.page_steps import log_in, sign_in_at_provider, wait_for_state  # noqa: F401
 
+# The sites' request timeout (auth_config.json "timeout", seconds): short, so the
+# slow-provider tests are quick.
+REQUEST_TIMEOUT = 5
+
 # The page says where it is in <body data-session>; tests wait on it by selector
 # (not wait_for_function, which a strict Content-Security-Policy would block).
 STATES = ("checking", "authenticated", "anonymous")

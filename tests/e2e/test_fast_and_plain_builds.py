@@ -94,7 +94,7 @@ def test_a_module_the_trim_left_out_imports_from_the_full_stdlib(page, site):
 
 def test_the_page_never_runs_pyjwts_or_pyscripts_package_init(page, site):
     """PyJWT's JWKS client (urllib/http/email) and PyScript's API were half the page's
-    import time; their packages' __init__ runs on first use (devtools/deferred_init.py)."""
+    import time; their packages' __init__ runs on first use (boot/deferred_init.py)."""
     open_app(page, site.url)
     loaded = page.evaluate(RUN_PYTHON, "import sys\n"
                            "[name for name in ('jwt.api_jwt', 'jwt.jwks_client', "

@@ -14,8 +14,8 @@ import jwt
 import pytest
 from fault_proxy import Answer, Fault, FaultProxy
 
-# The provider tests' tiny browser and code-flow helpers (tests/ is on sys.path).
-from test_node_provider import (
+# The tiny browser and code-flow helpers the provider tests use too (tests/provider_http.py).
+from provider_http import (
     APP_ORIGIN,
     CLIENT_ID,
     DISCOVERY,
@@ -29,7 +29,7 @@ from test_node_provider import (
     refresh,
 )
 
-from devtools.node_provider_process import NodeProviderProcess, start_node_provider
+from devtools.servers.node_provider_process import NodeProviderProcess, start_node_provider
 
 
 @pytest.fixture(scope="module")

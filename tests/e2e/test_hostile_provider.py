@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import faults
 import jwt
 import pytest
-from conftest import REQUEST_TIMEOUT
 from faults import TEST_KID
 from helpers import (
+    REQUEST_TIMEOUT,
     alert_text,
     has_session,
     log_in,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import alert_text, log_in, open_app, wait_for_state
-from test_run import RunProcess, free_ports
+from run_process import RunProcess, free_ports
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from helpers import sign_in_at_provider
 
-from devtools.api_process import start_api
-from devtools.build import build_app, build_library_wheel
-from devtools.node_provider_process import start_node_provider
-from devtools.serve import serve_in_thread
+from devtools.build.build import build_app, build_library_wheel
+from devtools.servers.api_process import start_api
+from devtools.servers.node_provider_process import start_node_provider
+from devtools.servers.serve import serve_in_thread
 
 pytestmark = pytest.mark.e2e
 

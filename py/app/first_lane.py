@@ -1,0 +1,255 @@
+"""The page's first lane, on MicroPython: the right state painted at once.
+
+PyScript runs this file first (`<script type="mpy">`, about 0.4 MB of runtime). It
+reads the kept session with the rules the full lane uses (oidc_spa.portable), paints
+`authenticated` with the profile or `anonymous`, and handles Log in and Log out, so a
+visitor can sign in and out without Pyodide ever loading. It starts the full lane
+(Pyodide with PyJWT: main.py and sample_page) when that is needed: a login's answer in
+the address bar, a renewal coming due, Call API, settings or storage it cannot use,
+and otherwise as the `fullLane` setting says (eager, idle, on-demand). The full lane
+sets data-lane="full" when it has taken over; from then on this lane does nothing.
+
+Anything unforeseen here hands over to the full lane, which reports errors in words:
+no traceback reaches the page.
+"""
+
+import asyncio
+import json
+import time
+
+import js
+import page_text
+
+from oidc_spa.portable import login, logout, provider, record
+from oidc_spa.portable.settings import read_settings
+from oidc_spa.portable.strict_json import json_object
+from oidc_spa.portable.urls import form_encode, query_names, split_url
+
+document = js.document
+SETTINGS_URL = "./auth_config.json"
+FULL_LANE_SCRIPT = "./main.py"
+TICK_SECONDS = 1
+# How long "idle" waits for the browser to be idle before it starts the full lane anyway.
+IDLE_TIMEOUT_MS = 2000
+RUNNING: list = []
+
+
+def body_flag(name: str) -> str | None:
+    """A data-* attribute of <body> (getAttribute: a missing one is None in both lanes)."""
+    return document.body.getAttribute("data-" + name)
+
+
+def full_lane_running() -> bool:
+    return body_flag("lane") == "full"
+
+
+def start_full_lane(reason: str, queued: str | None = None) -> None:
+    """Add the full lane's script (once); `queued` is a click it runs when it is up."""
+    if queued and not full_lane_running():
+        document.body.setAttribute("data-queued", queued)
+    if body_flag("full-lane"):
+        return
+    document.body.setAttribute("data-full-lane", reason)
+    script = document.createElement("script")
+    script.type = "py"
+    script.src = FULL_LANE_SCRIPT
+    document.body.append(script)
+
+
+def random_bytes(count: int) -> bytes:
+    """crypto.getRandomValues: MicroPython has no os.urandom."""
+    values = js.Uint8Array.new(count)
+    js.crypto.getRandomValues(values)
+    return bytes([values[i] for i in range(count)])
+
+
+def js_object(data: dict) -> object:
+    return js.JSON.parse(json.dumps(data))
+
+
+async def fetch_text(url: str) -> str | None:
+    response = await js.fetch(url)  # as the <link rel=preload> asked: one request
+    return await response.text() if response.ok else None
+
+
+def is_callback(page_url: str) -> bool:
+    """A login's answer in the address bar: only the full lane may read it."""
+    return any(name in ("code", "error") for name, _ in query_names(split_url(page_url)[3]))
+
+
+class FirstLane:
+    def __init__(self, settings: dict, storage: object) -> None:
+        self.settings = settings
+        self.storage = storage
+        self.keys = record.Keys(settings["client_id"])
+        self.shown_id = None  # the login on screen, None when signed out
+        self.shown_ends = 0.0  # and its end
+        self.endpoints = None
+
+    # -- deciding and painting
+
+    def live(self) -> dict | None:
+        s = self.settings
+        return record.live_record(self.storage, self.keys, time.time(), s["issuer"],
+                                  s["client_id"])
+
+    def paint(self) -> None:
+        """The start-up decision; a kept login that is over is ended as the full lane would."""
+        current = self.live()
+        if current is None and self.storage.getItem(self.keys.current) is not None:
+            record.end_login(self.storage, self.keys, None, "expired", time.time())
+        self.show(current)
+
+    def show(self, current: dict | None) -> None:
+        if current is None:
+            self.shown_id = None
+            document.querySelector(".api-result").textContent = ""
+            page_text.show_state(document, "anonymous")
+            return
+        self.shown_id = current["session_id"]
+        self.shown_ends = current["expires_at"]
+        page_text.show_profile(document, current["profile"])
+        self.show_expiry(current)
+        page_text.show_state(document, "authenticated")
+
+    def show_expiry(self, current: dict) -> None:
+        s = self.settings
+        page_text.show_expiry(document, current["expires_at"] - time.time(),
+                              record.can_renew(current, s["renew"], s["renew_margin"]))
+
+    def renewal_due(self, current: dict) -> bool:
+        s = self.settings
+        return (record.can_renew(current, s["renew"], s["renew_margin"])
+                and time.time() >= record.renew_at(current, s["renew_margin"]) - TICK_SECONDS)
+
+    def follow(self) -> None:
+        """Once a second and on other tabs' writes, until the full lane takes over:
+        what other tabs did, the session's end, and a renewal coming due."""
+        if full_lane_running():
+            return
+        current = self.live()
+        if current is None and self.shown_id is not None:
+            page_text.show_message(document, page_text.CHANGE_MESSAGES[self.ending()])
+            self.paint()
+        elif current is not None and current["session_id"] != self.shown_id:
+            self.show(current)
+        elif current is not None:
+            self.show_expiry(current)
+        if current is not None and self.renewal_due(current):
+            start_full_lane("renewal")
+
+    def ending(self) -> str:
+        """Why the login on screen is gone, as oidc_spa.outcomes.classify_change says it:
+        past its end, ended by the provider (another tab's renewal was refused), or a logout."""
+        if time.time() >= self.shown_ends:
+            return "expired"
+        ended = json_object(self.storage.getItem(self.keys.ended))
+        if ended is not None and ended.get("session_id") == self.shown_id:
+            return "ended"
+        return "signed_out"
+
+    # -- clicks
+
+    async def provider_endpoints(self) -> dict:
+        if self.endpoints is None:
+            s = self.settings
+            if s["auth0_domain"]:
+                self.endpoints = provider.auth0_endpoints(s["auth0_domain"])
+            else:
+                text = await fetch_text(provider.discovery_url(s["issuer"]))
+                self.endpoints = provider.read_discovery(text, s["issuer"])
+        return self.endpoints
+
+    async def log_in(self) -> None:
+        s = self.settings
+        endpoints = await self.provider_endpoints()
+        transaction = login.new_transaction(random_bytes, s["redirect_uri"],
+                                            js.location.href, time.time())
+        url = login.authorization_url(endpoints["authorization_endpoint"], s["client_id"],
+                                      s["scope"], s["audience"], transaction)
+        login.remember_login(self.storage, self.keys, transaction, time.time())
+        js.location.assign(url)
+
+    async def log_out(self) -> None:
+        """The local session first (nothing can keep it), then revocation, then the provider."""
+        kept = record.current_record(self.storage, self.keys)
+        record.end_login(self.storage, self.keys, None, "logout", time.time())
+        self.storage.removeItem(self.keys.pending_logins)
+        page_text.show_message(document, None)
+        self.show(None)
+        endpoints = await self.provider_endpoints()
+        if kept is not None and kept["refresh_token"] and endpoints["revocation_endpoint"]:
+            form = logout.revocation_form(self.settings["client_id"], kept["refresh_token"])
+            send_detached(endpoints["revocation_endpoint"], form_encode(form))
+        url = logout.provider_logout_url(endpoints, self.settings["client_id"],
+                                         self.settings["redirect_uri"],
+                                         kept["id_token"] if kept else None)
+        if url:
+            js.location.assign(url)
+
+    def on_click(self, selector: str, action: str, handler: object) -> None:
+        """Until the full lane is up: run the click here, or hand it over if it fails."""
+
+        async def run() -> None:
+            try:
+                await handler()
+            except Exception as error:
+                js.console.warn("first lane: " + action + " handed over: " + repr(error))
+                start_full_lane(action, queued=action)
+
+        def clicked(_event: object) -> None:
+            if not full_lane_running():
+                # Held until done: a task nobody holds may be collected.
+                RUNNING[:] = [task for task in RUNNING if not task.done()]
+                RUNNING.append(asyncio.create_task(run()))
+
+        document.querySelector(selector).addEventListener("click", clicked)
+
+
+def send_detached(url: str, body: str) -> None:
+    """A form POST the page does not wait for (keepalive: it survives the navigation)."""
+    options = {"method": "POST", "body": body, "keepalive": True, "cache": "no-store",
+               "credentials": "omit", "referrerPolicy": "no-referrer",
+               "headers": {"Content-Type": "application/x-www-form-urlencoded"}}
+    js.fetch(url, js_object(options)).catch(lambda _error: None)
+
+
+async def call_api_later() -> None:
+    document.querySelector(".api-result").textContent = "Calling…"
+    start_full_lane("call-api", queued="call-api")
+
+
+async def run() -> None:
+    page_url = js.location.href
+    if is_callback(page_url):
+        start_full_lane("callback")
+        return
+    settings = read_settings(await fetch_text(SETTINGS_URL), page_url)
+    lane = FirstLane(settings, js.localStorage)
+    document.querySelector(".api-area").hidden = settings["api_url"] is None
+    lane.paint()
+    document.body.setAttribute("data-lane", "first")
+    lane.on_click(".btn-login", "login", lane.log_in)
+    lane.on_click(".btn-logout", "logout", lane.log_out)
+    lane.on_click(".btn-call-api", "call-api", call_api_later)
+    js.window.addEventListener("storage", lambda _event: lane.follow())
+    policy = settings["full_lane"]
+    if policy == "eager":
+        start_full_lane("eager")
+    elif policy == "idle":
+        js.requestIdleCallback(lambda _deadline: start_full_lane("idle"),
+                               js_object({"timeout": IDLE_TIMEOUT_MS}))
+    while not full_lane_running():
+        lane.follow()
+        await asyncio.sleep(TICK_SECONDS)
+
+
+async def main() -> None:
+    try:
+        await run()
+    except Exception as error:  # settings, storage, anything: the full lane says it in words
+        js.console.warn("first lane: handing over: " + repr(error))
+        start_full_lane("fallback")
+
+
+await main()  # noqa: F704 - PyScript runs this file with top-level await

@@ -1,0 +1,1 @@
+"""The page's runtime boot; shipped, and loaded there as top-level modules, not as boot.*."""

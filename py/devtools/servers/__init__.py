@@ -1,0 +1,1 @@
+"""The local servers and the run command: site, OpenID provider, protected API."""

@@ -1,0 +1,232 @@
+"""The end-to-end tests' fixtures: the real components, each started once per test session.
+
+- `site`: the built static site, served from a sub-path like a GitHub Pages project site.
+- `provider`: the local OpenID provider (node-oidc-provider, OpenID Certified) as a real
+  process with its test controls on, behind the fault proxy (fault_proxy.py, here),
+  whose URL is the issuer: the browser, the page and the API only ever see the proxy.
+- `proxy`: that proxy, for a test to inject faults; cleared after every test.
+- `browser_context`: one Chromium with one persistent profile, so the HTTP cache and
+  the wasm code cache work across tests (Pyodide's cold start is several seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fault_proxy import FaultProxy
+from helpers import REQUEST_TIMEOUT
+
+from devtools.build.build import build_site
+from devtools.chromium import CHROMIUM_ARGS, chromium_executable
+from devtools.servers.api_process import start_api
+from devtools.servers.node_provider_process import NodeProviderProcess, start_node_provider
+from devtools.servers.serve import serve_in_thread
+
+CLIENT_ID = "e2e-spa"
+# The site's builds, as paths below its URL: the default (fast) one, one asking for
+# refresh tokens, and the plain (sources) build.
+VARIANTS = ("", "renewing/", "plain/")
+BASE_PATH = "/pyscript-login/"
+@dataclass
+class Site:
+    url: str
+    root: Path
+    api_url: str = ""
+
+    @property
+    def renewing_url(self) -> str:
+        """The same app asking for offline_access: it gets refresh tokens and renews."""
+        return self.url + "renewing/"
+
+    @property
+    def plain_url(self) -> str:
+        """The same app built with --plain: stock Pyodide and Python sources."""
+        return self.url + "plain/"
+
+    @property
+    def origin(self) -> str:
+        return self.url.split(BASE_PATH)[0]
+
+
+# The launcher's defaults, which every test gets back (Provider.reset).
+DEFAULT_SETTINGS = {"id_token_ttl": 3600, "access_token_ttl": 3600, "rotate_refresh_tokens": True}
+
+
+@dataclass
+class Provider:
+    """The provider's test controls (launcher.mjs --test-controls), asked directly at the
+    process, and the fault proxy in front of it."""
+
+    process: NodeProviderProcess
+    proxy: FaultProxy
+
+    @property
+    def issuer(self) -> str:
+        """The proxy's URL: what the page and the browser know as the provider."""
+        return self.process.issuer
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.process.url + path, data=data, method=method,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def add_user(self, sub: str, claims: dict[str, Any]) -> str:
+        """Create (or replace) a user with these claims; returns its password."""
+        password = f"{sub}-demo"
+        self.call("PUT", f"/_test/users/{sub}", {"password": password, "claims": claims})
+        return password
+
+    def settings(self, **values: int | bool) -> dict[str, Any]:
+        """id_token_ttl, access_token_ttl (seconds, >= 1), rotate_refresh_tokens."""
+        return self.call("POST", "/_test/settings", values)
+
+    def log(self) -> dict[str, Any]:
+        """token_calls, revocations and userinfo_calls, as the provider saw them."""
+        return self.call("GET", "/_test/log")
+
+    def reset_log(self) -> None:
+        """The provider's log and the proxy's, both empty."""
+        self.call("POST", "/_test/reset-log")
+        self.proxy.reset_log()
+
+    def refresh_calls(self) -> list[dict[str, Any]]:
+        return [c for c in self.log()["token_calls"] if c["grant_type"] == "refresh_token"]
+
+    def revocations(self) -> list[dict[str, Any]]:
+        """Calls to /revoke: token_sha256_prefix, token_type and outcome of each."""
+        return self.log()["revocations"]
+
+    def refresh_token_state(self, prefix: str) -> str:
+        """live, rotated, revoked, expired or unknown, for the refresh token whose SHA-256
+        starts with prefix (as the token log shows it); the token is not spent."""
+        return self.call("GET", f"/_test/refresh-token?prefix={prefix}")["state"]
+
+    def reset(self) -> None:
+        """No faults, default lifetimes and rotation again."""
+        self.proxy.clear()
+        self.settings(**DEFAULT_SETTINGS)
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
+    work = tmp_path_factory.mktemp("site")
+    root = work / "_site"
+    root.mkdir()
+    proxy = FaultProxy().start()
+    # The server and the proxy start first: the provider must know the site's redirect
+    # URIs and origin, and its issuer, which is the proxy's URL.
+    try:
+        with serve_in_thread(root, BASE_PATH) as site_url, start_node_provider(
+            client_id=CLIENT_ID, issuer=proxy.url,
+            redirect_uris=[site_url + v for v in VARIANTS],
+            post_logout_redirect_uris=[site_url + v for v in VARIANTS],
+            allowed_origins=[site_url.split(BASE_PATH)[0]], test_controls=True,
+        ) as process:
+            proxy.upstream = process.url
+            with start_api(issuer=proxy.url, allowed_origin=site_url.split(BASE_PATH)[0]) as api:
+                api_url = api.url + "/api/private"
+                # A short request timeout keeps the slow-provider tests quick.
+                build_variants(work, root, {"issuer": proxy.url, "clientId": CLIENT_ID,
+                                            "timeout": REQUEST_TIMEOUT, "apiUrl": api_url})
+                yield Site(site_url, root, api_url), Provider(process, proxy)
+    finally:
+        proxy.stop()
+
+
+def build_variants(work: Path, root: Path, config: dict[str, Any]) -> None:
+    """The three builds (VARIANTS) in root."""
+    build_site(work / "renewing", {**config, "scope": "openid profile email offline_access"})
+    build_site(work / "plain", config, plain=True)
+    build_site(root, config)
+    for variant in ("renewing", "plain"):
+        shutil.move(work / variant, root / variant)
+
+
+@pytest.fixture(scope="session")
+def site(e2e_stack: tuple[Site, Provider]) -> Site:
+    return e2e_stack[0]
+
+
+@pytest.fixture(scope="session")
+def provider(e2e_stack: tuple[Site, Provider]) -> Provider:
+    return e2e_stack[1]
+
+
+@pytest.fixture
+def proxy(provider: Provider) -> Iterator[FaultProxy]:
+    """The fault proxy, for faults to install for the rest of the test (cleared after)."""
+    yield provider.proxy
+    provider.proxy.clear()
+
+
+@pytest.fixture(scope="session")
+def browser_context() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="e2e-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, headless=True, executable_path=chromium_executable(), args=CHROMIUM_ARGS,
+        )
+        context.set_default_timeout(30_000)
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+# Pyodide's full standard library on the fast builds: only stdlib_fallback fetches it,
+# for a module the trimmed one left out. The sample page must never need it.
+FULL_STDLIB = "/vendor/pyodide/python_stdlib.zip"
+
+
+@pytest.fixture(scope="session")
+def full_stdlib_fetches(browser_context: Any) -> list[str]:
+    """URLs of the fast builds' full standard library requested in any tab, in order."""
+    fetches: list[str] = []
+
+    def note(request: Any) -> None:
+        if request.url.endswith(FULL_STDLIB) and "/plain/" not in request.url:
+            fetches.append(request.url)
+
+    browser_context.on("request", note)
+    return fetches
+
+
+@pytest.fixture
+def page(browser_context: Any, site: Site, provider: Provider,
+         full_stdlib_fetches: list[str], request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A new tab with no session: this app's storage and the provider's cookies cleared.
+
+    Afterwards, gives the provider its defaults back (no faults, default settings), and
+    fails the test if the page fell back on the full standard library (a module the fast
+    build's trim left out) unless it is marked `full_stdlib`."""
+    fetched_before = len(full_stdlib_fetches)
+    browser_context.clear_cookies()
+    tab = browser_context.new_page()
+    cdp = browser_context.new_cdp_session(tab)
+    for origin in (site.origin, provider.issuer):
+        cdp.send("Storage.clearDataForOrigin",
+                 {"origin": origin, "storageTypes": "local_storage,session_storage"})
+    cdp.detach()
+    yield tab
+    # Every tab the test opened, so that none goes on ticking into the next test.
+    for opened in browser_context.pages:
+        opened.close()
+    provider.reset()
+    if request.node.get_closest_marker("full_stdlib") is None:
+        assert full_stdlib_fetches[fetched_before:] == [], (
+            "the page imported a module the fast build left out; the console names it "
+            "(stdlib_fallback: ...): add it to ALWAYS in py/devtools/build/bytecode_in_pyodide.py")
