@@ -13,15 +13,14 @@ renew_at for renewed ID tokens that keep the login's exp.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from .errors import AuthError, BusyError, IdTokenError
-from .portable.strict_json import is_number
+from .portable import record
 from .store import StoredSession
-from .tokens import TokenResponse, audiences_of, parse_jwt
+from .tokens import TokenResponse, audiences_of
 
 # OpenID Connect Core 12.2: a renewed ID token repeats these claims of the login's.
 IDENTITY_CLAIMS = ("iss", "sub", "aud", "azp", "auth_time", "nonce")
@@ -66,21 +65,11 @@ def _audience_set(claims: Mapping[str, Any]) -> frozenset[str] | None:
 
 
 def renew_at(session: StoredSession, margin: float) -> float:
-    """When to renew: a margin before the first of the two tokens expires; math.inf
-    when renewing would move nothing.
-
-    The session's end counts only while renewals can move it (`extendable`): a
-    provider whose renewed ID tokens keep the login's exp still gets its short-lived
-    access tokens renewed, without renewing again and again before that fixed end.
-    The margin is at most a third of the tokens' lifetime, so short-lived tokens are
-    not renewed the moment they arrive.
-    """
-    ends = min(session.access_token_expires_at or math.inf,
-               session.expires_at if session.extendable else math.inf)
-    if ends == math.inf:
-        return math.inf
-    lifetime = ends - session.issued_at if session.issued_at else math.inf
-    return ends - min(margin, max(lifetime / 3, 1.0))
+    """When to renew (math.inf: renewing would move nothing): portable.record.renew_at,
+    which the page's first lane uses to know when to start the full lane."""
+    return record.renew_at({"access_token_expires_at": session.access_token_expires_at,
+                            "expires_at": session.expires_at, "extendable": session.extendable,
+                            "issued_at": session.issued_at}, margin)
 
 
 def retry_renewal_at(error: AuthError, session: StoredSession | None, now: float) -> float:
@@ -165,28 +154,18 @@ def with_new_refresh_token(latest: StoredSession, tokens: TokenResponse) -> Stor
 
 def is_alive(stored: StoredSession, claims: Mapping[str, Any], *, now: float, issuer: str,
              client_id: str) -> bool:
-    """The tutorial's check on a kept session, made stricter: the ID token (already
-    decoded) is this app's, and the session's end is the token's exp (or, after a
-    renewal without an ID token, the later expiry of the access token) and ahead."""
-    exp = claims.get("exp")
-    if not is_number(exp):
-        return False
-    audiences = audiences_of(claims)
-    ends_by_token = exp == stored.expires_at or (
-        stored.expires_at == stored.access_token_expires_at and stored.expires_at > exp)
-    return (
-        ends_by_token
-        and now < stored.expires_at
-        and claims.get("iss") == issuer
-        and audiences is not None
-        and client_id in audiences
-    )
+    """The tutorial's check on a kept session, made stricter (portable.record.is_alive,
+    the first lane's check too): the ID token (already decoded) is this app's, and the
+    session's end is the token's exp (or, after a renewal without an ID token, the later
+    expiry of the access token) and ahead."""
+    ends = {"expires_at": stored.expires_at,
+            "access_token_expires_at": stored.access_token_expires_at}
+    return record.is_alive(ends, dict(claims), now, issuer, client_id)
 
 
 def is_kept_alive(stored: StoredSession, *, now: float, issuer: str, client_id: str) -> bool:
-    """is_alive with the kept ID token decoded here (by PyJWT); an unreadable one is not."""
-    try:
-        claims = parse_jwt(stored.id_token).claims
-    except IdTokenError:
-        return False
-    return is_alive(stored, claims, now=now, issuer=issuer, client_id=client_id)
+    """is_alive with the kept ID token decoded as the first lane decodes it (its signature
+    was verified when it arrived); an unreadable one is not alive."""
+    claims = record.token_claims(stored.id_token)
+    return claims is not None and is_alive(stored, claims, now=now, issuer=issuer,
+                                           client_id=client_id)

@@ -24,6 +24,7 @@ from jwt.utils import base64url_decode
 
 from .errors import IdTokenError, TokenError
 from .pkce import base64url
+from .portable import record
 from .portable.strict_json import is_number, json_object, parse_json
 
 # Asymmetric algorithms only: "none" and HMAC (which would let anyone holding the
@@ -147,10 +148,7 @@ def expiry_in(claims: Mapping[str, Any]) -> float:
 
 def audiences_of(claims: Mapping[str, Any]) -> list[Any] | None:
     """`aud` as a list (a single string is one audience); None when it is neither."""
-    audience = claims.get("aud")
-    if isinstance(audience, str):
-        return [audience]
-    return audience if isinstance(audience, list) else None
+    return record.audiences_of(dict(claims))
 
 
 def select_key(

@@ -1,46 +1,19 @@
-"""Small URL helpers shared by the settings, the authorization request and the callback."""
+"""Where an access token may go; the URL helpers themselves are portable.urls's."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from .errors import DestinationError
+from .portable.urls import (
+    default_redirect_uri,
+    is_loopback,
+    is_secure_url,
+    origin,
+    without_query_and_fragment,
+)
 
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-def is_loopback(url: str) -> bool:
-    return (urlsplit(url).hostname or "") in _LOOPBACK_HOSTS
-
-
-def is_secure_url(url: str) -> bool:
-    """https anywhere, or plain http on this machine only (a local provider or server)."""
-    parts = urlsplit(url)
-    if not parts.netloc or parts.username or parts.password:
-        return False
-    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(url))
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def without_query_and_fragment(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def default_redirect_uri(page_url: str) -> str:
-    """The page's own address, with a trailing index.html dropped.
-
-    /app/ and /app/index.html are the same page; providers compare redirect URIs
-    exactly, so one spelling is used whichever the visitor typed.
-    """
-    base = without_query_and_fragment(page_url)
-    if base.endswith("/index.html"):
-        base = base[: -len("index.html")]
-    return base
+# One set of URL rules for both lanes: portable.urls (no urllib there).
+__all__ = ["check_token_destination", "default_redirect_uri", "is_loopback", "is_secure_url",
+           "origin", "token_destination_problem", "without_query_and_fragment"]
 
 
 def check_token_destination(url: str, allowed_origins: tuple[str, ...]) -> None:
