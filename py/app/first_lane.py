@@ -56,6 +56,44 @@ def start_full_lane(reason: str, queued: str | None = None) -> None:
     document.body.append(script)
 
 
+async def js_call(function: object) -> object:
+    """Call a JS function so that a throw becomes a Python exception. MicroPython's js
+    module lets an exception thrown by a JS call or getter escape past any `except`
+    (a blocked localStorage throws on access, a full one on setItem); a rejected promise
+    that is awaited is caught as usual, so the call runs inside one."""
+    return await js.Promise.resolve().then(function)
+
+
+class StagedWrites:
+    """A storage whose writes wait for `commit()`, which makes each through js_call: the
+    portable rules write synchronously, and a refused write must reach `except`."""
+
+    def __init__(self, storage: object) -> None:
+        self.storage = storage
+        self.writes = []
+
+    def getItem(self, key: str) -> str | None:
+        for written, value in reversed(self.writes):
+            if written == key:
+                return value
+        return self.storage.getItem(key)
+
+    def setItem(self, key: str, value: str) -> None:
+        self.writes.append((key, value))
+
+    def removeItem(self, key: str) -> None:
+        self.writes.append((key, None))
+
+    async def commit(self) -> None:
+        storage = self.storage
+        for key, value in self.writes:
+            if value is None:
+                await js_call(storage.removeItem.bind(storage, key))
+            else:
+                await js_call(storage.setItem.bind(storage, key, value))
+        self.writes = []
+
+
 def random_bytes(count: int) -> bytes:
     """crypto.getRandomValues: MicroPython has no os.urandom."""
     values = js.Uint8Array.new(count)
@@ -156,9 +194,17 @@ class FirstLane:
             if s["auth0_domain"]:
                 self.endpoints = provider.auth0_endpoints(s["auth0_domain"])
             else:
-                text = await fetch_text(provider.discovery_url(s["issuer"]))
+                text = await asyncio.wait_for(fetch_text(provider.discovery_url(s["issuer"])),
+                                              s["timeout"])
                 self.endpoints = provider.read_discovery(text, s["issuer"])
         return self.endpoints
+
+    async def prefetch_endpoints(self) -> None:
+        """Read discovery while the visitor looks, so Log in navigates at once."""
+        try:
+            await self.provider_endpoints()
+        except Exception as error:  # the click tries again, and hands over if it fails
+            js.console.warn("first lane: discovery not read yet: " + repr(error))
 
     async def log_in(self) -> None:
         s = self.settings
@@ -167,7 +213,9 @@ class FirstLane:
                                             js.location.href, time.time())
         url = login.authorization_url(endpoints["authorization_endpoint"], s["client_id"],
                                       s["scope"], s["audience"], transaction)
-        login.remember_login(self.storage, self.keys, transaction, time.time())
+        staged = StagedWrites(self.storage)
+        login.remember_login(staged, self.keys, transaction, time.time())
+        await staged.commit()  # a full storage refuses here: the full lane takes over
         js.location.assign(url)
 
     async def log_out(self) -> None:
@@ -187,23 +235,34 @@ class FirstLane:
         if url:
             js.location.assign(url)
 
-    def on_click(self, selector: str, action: str, handler: object) -> None:
-        """Until the full lane is up: run the click here, or hand it over if it fails."""
 
-        async def run() -> None:
-            try:
-                await handler()
-            except Exception as error:
-                js.console.warn("first lane: " + action + " handed over: " + repr(error))
-                start_full_lane(action, queued=action)
 
-        def clicked(_event: object) -> None:
-            if not full_lane_running():
-                # Held until done: a task nobody holds may be collected.
-                RUNNING[:] = [task for task in RUNNING if not task.done()]
-                RUNNING.append(asyncio.create_task(run()))
+def on_click(selector: str, action: str) -> None:
+    """Until the full lane is up, a click is this lane's (`ACTIONS[action]` of the lane
+    once it has painted); one it cannot do (not painted, or it failed) is queued for
+    the full lane, which does it and reports any error in words."""
 
-        document.querySelector(selector).addEventListener("click", clicked)
+    async def run() -> None:
+        handler = ACTIONS.get(action) if LANE else None
+        try:
+            if handler is None:
+                raise LookupError("the first lane has not painted")
+            await handler(LANE[0])
+        except Exception as error:
+            js.console.warn("first lane: " + action + " handed over: " + repr(error))
+            start_full_lane(action, queued=action)
+
+    def clicked(_event: object) -> None:
+        if not full_lane_running():
+            keep(run())
+
+    document.querySelector(selector).addEventListener("click", clicked)
+
+
+def keep(coroutine: object) -> None:
+    """Run it as a task, held until done: a task nobody holds may be collected."""
+    RUNNING[:] = [task for task in RUNNING if not task.done()]
+    RUNNING.append(asyncio.create_task(coroutine))
 
 
 def send_detached(url: str, body: str) -> None:
@@ -214,25 +273,55 @@ def send_detached(url: str, body: str) -> None:
     js.fetch(url, js_object(options)).catch(lambda _error: None)
 
 
-async def call_api_later() -> None:
+async def call_api_later(_lane: FirstLane) -> None:
+    """Only the full lane sends tokens to an API: the click waits for it."""
     document.querySelector(".api-result").textContent = "Calling…"
     start_full_lane("call-api", queued="call-api")
 
 
+ACTIONS = {"login": FirstLane.log_in, "logout": FirstLane.log_out, "call-api": call_api_later}
+# The painted lane, once there is one (a list: module globals are not rebound).
+LANE: list = []
+
+
+async def usable_storage() -> object | None:
+    """localStorage, when the full lane would use it too: readable, and nothing of this
+    app's in sessionStorage (where the full lane keeps a session localStorage refused).
+    None otherwise: then only the full lane can tell where the session is."""
+    try:
+        storage = await js_call(js.Reflect.get.bind(None, js.window, "localStorage"))
+        tab = await js_call(js.Reflect.get.bind(None, js.window, "sessionStorage"))
+        await js_call(storage.getItem.bind(storage, record.KEY_PREFIX))
+        names = [tab.key(i) for i in range(tab.length)]
+    except Exception:
+        return None
+    if any(name and name.startswith(record.KEY_PREFIX + ":") for name in names):
+        return None
+    return storage
+
+
 async def run() -> None:
+    on_click(".btn-login", "login")
+    on_click(".btn-logout", "logout")
+    on_click(".btn-call-api", "call-api")
     page_url = js.location.href
     if is_callback(page_url):
         start_full_lane("callback")
         return
     settings = read_settings(await fetch_text(SETTINGS_URL), page_url)
-    lane = FirstLane(settings, js.localStorage)
+    storage = await usable_storage()
+    if storage is None:
+        start_full_lane("storage")
+        return
+    lane = FirstLane(settings, storage)
     document.querySelector(".api-area").hidden = settings["api_url"] is None
     lane.paint()
+    LANE.append(lane)
     document.body.setAttribute("data-lane", "first")
-    lane.on_click(".btn-login", "login", lane.log_in)
-    lane.on_click(".btn-logout", "logout", lane.log_out)
-    lane.on_click(".btn-call-api", "call-api", call_api_later)
     js.window.addEventListener("storage", lambda _event: lane.follow())
+    if lane.shown_id is None:
+        js.requestIdleCallback(lambda _deadline: keep(lane.prefetch_endpoints()),
+                               js_object({"timeout": IDLE_TIMEOUT_MS}))
     policy = settings["full_lane"]
     if policy == "eager":
         start_full_lane("eager")

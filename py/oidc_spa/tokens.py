@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, Protocol
 
 # PyJWT's submodules, not `jwt` itself: the fast build then need not run the package's
 # __init__, which imports its JWKS client and urllib/http/email with it
-# (devtools/deferred_init.py).
+# (boot/deferred_init.py).
 from jwt.api_jws import get_unverified_header
 from jwt.api_jwt import decode as decode_jwt
 from jwt.exceptions import PyJWTError

@@ -33,7 +33,7 @@ from devtools.servers.serve import serve_in_thread
 CLIENT_ID = "e2e-spa"
 # The site's builds, as paths below its URL: the default (fast) one, one asking for
 # refresh tokens, and the plain (sources) build.
-VARIANTS = ("", "renewing/", "plain/")
+VARIANTS = ("", "renewing/", "plain/", "on-demand/")
 BASE_PATH = "/pyscript-login/"
 @dataclass
 class Site:
@@ -45,6 +45,11 @@ class Site:
     def renewing_url(self) -> str:
         """The same app asking for offline_access: it gets refresh tokens and renews."""
         return self.url + "renewing/"
+
+    @property
+    def on_demand_url(self) -> str:
+        """The renewing app with "fullLane": "on-demand": Pyodide only when needed."""
+        return self.url + "on-demand/"
 
     @property
     def plain_url(self) -> str:
@@ -147,11 +152,13 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
 
 
 def build_variants(work: Path, root: Path, config: dict[str, Any]) -> None:
-    """The three builds (VARIANTS) in root."""
-    build_site(work / "renewing", {**config, "scope": "openid profile email offline_access"})
+    """The builds (VARIANTS) in root."""
+    renewing = {**config, "scope": "openid profile email offline_access"}
+    build_site(work / "renewing", renewing)
+    build_site(work / "on-demand", {**renewing, "fullLane": "on-demand"})
     build_site(work / "plain", config, plain=True)
     build_site(root, config)
-    for variant in ("renewing", "plain"):
+    for variant in ("renewing", "plain", "on-demand"):
         shutil.move(work / variant, root / variant)
 
 

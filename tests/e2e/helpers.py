@@ -25,9 +25,18 @@ WATCH_STATES = """() => {
 }"""
 
 
-def open_app(page: Any, url: str, state: str = "anonymous") -> None:
+def open_app(page: Any, url: str, state: str = "anonymous", lane: str | None = "full") -> None:
+    """Open the page and wait for its state and, unless `lane` is None, for that lane to
+    run it: "full" (Pyodide, which the default fullLane policy starts once idle) or
+    "first" (MicroPython painted, the full lane maybe not yet up)."""
     page.goto(url)
     wait_for_state(page, state)
+    if lane is not None:
+        wait_for_lane(page, lane)
+
+
+def wait_for_lane(page: Any, lane: str) -> None:
+    page.wait_for_selector(f"body[data-lane='{lane}']", state="attached", timeout=30_000)
 
 
 def start_login(page: Any) -> dict[str, str]:

@@ -43,11 +43,20 @@ def test_first_visit_shows_the_logged_out_page(page, site):
 
 
 def test_while_python_starts_the_page_says_checking_and_shows_no_button(page, site):
+    # The first lane paints within milliseconds: its script is held back here (and let
+    # go below) so that the moment before Python decides can be looked at.
+    held = []
+    page.route("**/first_lane.py", lambda route: held.append(route))
     page.goto(site.url, wait_until="domcontentloaded")
     assert page.evaluate("document.body.dataset.session") == "checking"
     assert page.locator("#checking-message").is_visible()
     assert not page.locator(".btn-login").is_visible()
     assert not page.locator(".btn-logout").is_visible()
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.body.dataset.session") == "checking"
+    for route in held:
+        route.continue_()
+    page.unroute("**/first_lane.py")
     wait_for_state(page, "anonymous")
     assert not page.locator("#checking-message").is_visible()
 
