@@ -212,7 +212,8 @@ class FirstLane:
         transaction = login.new_transaction(random_bytes, s["redirect_uri"],
                                             js.location.href, time.time())
         url = login.authorization_url(endpoints["authorization_endpoint"], s["client_id"],
-                                      s["scope"], s["audience"], transaction)
+                                      s["scope"], s["audience"], transaction,
+                                      s["authorization_params"])
         staged = StagedWrites(self.storage)
         login.remember_login(staged, self.keys, transaction, time.time())
         await staged.commit()  # a full storage refuses here: the full lane takes over
@@ -225,6 +226,7 @@ class FirstLane:
         self.storage.removeItem(self.keys.pending_logins)
         page_text.show_message(document, None)
         self.show(None)
+        await delete_dpop_keys(self.keys)
         endpoints = await self.provider_endpoints()
         if kept is not None and kept["refresh_token"] and endpoints["revocation_endpoint"]:
             form = logout.revocation_form(self.settings["client_id"], kept["refresh_token"])
@@ -257,6 +259,17 @@ def on_click(selector: str, action: str) -> None:
             keep(run())
 
     document.querySelector(selector).addEventListener("click", clicked)
+
+
+async def delete_dpop_keys(keys: record.Keys) -> None:
+    """The logins' DPoP keys go at logout (the full lane keeps them: oidc_spa.browser_keys);
+    the next login makes a new one. Nothing to wait for: the deletion finishes on its own."""
+    try:
+        databases = await js_call(js.Reflect.get.bind(None, js.window, "indexedDB"))
+        if databases:
+            await js_call(databases.deleteDatabase.bind(databases, keys.dpop_keys))
+    except Exception as error:  # no IndexedDB here: there were no keys either
+        js.console.warn("first lane: DPoP keys not deleted: " + repr(error))
 
 
 def keep(coroutine: object) -> None:

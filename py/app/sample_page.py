@@ -129,9 +129,11 @@ async def main() -> None:
         return getattr(storage, "level", LOCAL)
 
     try:
-        warning = (await start_on_page(session)).warning
-        if warning:  # no write otherwise: a message the first lane shows stays
-            show_message(warning)
+        result = await start_on_page(session)
+        for note in result.note_messages:  # advice for the developer, not the visitor
+            js.console.warn(note)
+        if result.warning:  # no write otherwise: a message the first lane shows stays
+            show_message(result.warning)
     except AuthError as error:
         report(error)
 

@@ -9,8 +9,26 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from .dpop import Binder
 from .errors import AuthError, SessionEndedError
 from .store import StoredSession
+from .transport import Http, HttpResponse
+
+
+async def call_with_token(http: Http, dpop: Binder, session: StoredSession, method: str,
+                          url: str, *, headers: Mapping[str, str] | None, body: str | None,
+                          timeout: float) -> HttpResponse:
+    """One API call with the session's access token: as a Bearer token, or for DPoP-bound
+    tokens as a DPoP credential with a proof of the login's key (RFC 9449 7), retried once
+    when the API asks for its nonce."""
+    if session.token_type != "DPoP":
+        return await http.request(method, url, headers=bearer_headers(headers,
+                                                                      session.access_token),
+                                  body=body, timeout=timeout)
+    return await dpop.send(
+        lambda added: http.request(method, url, headers={**(headers or {}), **added},
+                                   body=body, timeout=timeout),
+        await dpop.prover(session.session_id), method, url, access_token=session.access_token)
 
 
 def bearer_headers(headers: Mapping[str, str] | None, access_token: str) -> dict[str, str]:

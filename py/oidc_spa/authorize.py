@@ -54,7 +54,8 @@ def authorization_url(
 ) -> str:
     """The URL that starts the login at the provider (portable.login builds it)."""
     return login.authorization_url(metadata.authorization_endpoint, settings.client_id,
-                                   settings.scope, settings.audience, transaction._asdict())
+                                   settings.scope, settings.audience, transaction._asdict(),
+                                   settings.authorization_params)
 
 
 class CallbackResponse(NamedTuple):

@@ -26,6 +26,7 @@ from pyodide.ffi import (  # type: ignore[import-not-found]
     to_js,
 )
 
+from .browser_keys import IndexedDbKeys
 from .config import parse_settings
 from .errors import AuthError, NetworkError, SessionEndedError
 from .lock import LocalLock, LockTimeout
@@ -125,7 +126,12 @@ async def _fetch_within(url: str, options: dict[str, Any], timeout: float,
                            detail=f"{url}: {error}") from None
     finally:
         js.clearTimeout(timer)
-    return HttpResponse(int(response.status), str(text))
+    return HttpResponse(int(response.status), str(text), _headers(response))
+
+
+def _headers(response: Any) -> dict[str, str]:
+    """The answer's readable headers, names lowercased (fetch already lowercases them)."""
+    return {str(name).lower(): str(value) for name, value in response.headers.entries()}
 
 
 # JOSE algorithm family -> WebCrypto import and verify parameters.
@@ -286,8 +292,9 @@ async def create_session(settings_url: str = "auth_config.json", *,
     """
     page_url = page_url or current_url()
     settings = parse_settings(await fetch_text(settings_url), page_url)
+    keys = IndexedDbKeys(settings.client_id) if IndexedDbKeys.available() else None
     return Session(settings, storage=page_storage(), http=BrowserHttp(),
-                   verifier=WebCryptoVerifier(), lock=WebLock())
+                   verifier=WebCryptoVerifier(), lock=WebLock(), dpop_keys=keys)
 
 
 async def start_on_page(session: Session) -> StartResult:

@@ -13,7 +13,10 @@ default 60), "timeout" (seconds per request to the provider, default 15),
 sample page calls with the access token), "apiOrigins" (more origins that
 session.fetch may send the access token to; apiUrl's origin is always allowed),
 "fullLane" (when a two-lane page starts Pyodide: "eager", "idle" (default) or
-"on-demand"). The rules themselves are oidc_spa.portable.settings.
+"on-demand"), "authorizationParams" (more parameters for the authorization request:
+prompt, max_age, login_hint, ui_locales, acr_values, a provider's own; never those the
+library sends itself), "cspOrigins" (more origins for the built page's
+Content-Security-Policy). The rules themselves are oidc_spa.portable.settings.
 """
 
 from __future__ import annotations
@@ -53,10 +56,22 @@ class Settings(NamedTuple):
     api_origins: tuple[str, ...] = ()
     # When the page's full lane (Pyodide) starts: "eager", "idle" or "on-demand".
     full_lane: str = DEFAULT_FULL_LANE
+    # DPoP (RFC 9449): True (required), False, or "auto" (when discovery offers ES256).
+    dpop: bool | str = "auto"
+    # More authorization request parameters, (name, value) pairs sorted by name.
+    authorization_params: tuple[tuple[str, str], ...] = ()
+    # More origins for the built page's Content-Security-Policy (the build reads them).
+    csp_origins: tuple[str, ...] = ()
 
     @property
     def discovery_url(self) -> str:
         return provider.discovery_url(self.issuer)
+
+    @property
+    def max_age(self) -> int | None:
+        """authorizationParams' max_age (seconds): the login's ID token must then say
+        when the user signed in (auth_time), no longer ago than this."""
+        return settings.max_age_of(self.authorization_params)
 
 
 class ProviderMetadata(NamedTuple):
@@ -75,6 +90,8 @@ class ProviderMetadata(NamedTuple):
     # RFC 9207: when the provider says it sends `iss`, a callback without it is refused.
     iss_parameter_supported: bool = False
     signing_algorithms: tuple[str, ...] = ("RS256",)
+    # RFC 9449 5.1: the proof algorithms the provider takes; () when it has no DPoP.
+    dpop_algorithms: tuple[str, ...] = ()
 
 
 def parse_settings(text: str | None, page_url: str) -> Settings:
@@ -112,5 +129,13 @@ def api_origins(raw: dict[str, Any]) -> tuple[str, ...]:
     """Where session.fetch may send the access token: apiUrl's origin and apiOrigins."""
     try:
         return settings.api_origins(raw)
+    except Problem as problem:
+        raise ConfigError(problem.code, **problem.params) from None
+
+
+def csp_origins(raw: dict[str, Any]) -> tuple[str, ...]:
+    """cspOrigins, checked as the page checks them; ConfigError if wrong."""
+    try:
+        return settings.csp_origins(raw)
     except Problem as problem:
         raise ConfigError(problem.code, **problem.params) from None

@@ -42,8 +42,10 @@ class IdTokenValidator:
         """The claims of `tokens.id_token`, once proven; IdTokenError otherwise.
 
         `nonce`: the login's, at a callback. `identity`: the login's claims, for a
-        renewed token. A key that cannot be found, or whose signature fails, sends
-        the JWKS to be read once more: providers rotate keys, with or without a kid.
+        renewed token. At a login (no `identity`) with max_age in authorizationParams,
+        auth_time must be there and recent enough; a renewed token repeats the login's.
+        A key that cannot be found, or whose signature fails, sends the JWKS to be read
+        once more: providers rotate keys, with or without a kid.
         """
         parsed = parse_jwt(tokens.id_token)
         check_header(parsed.header)
@@ -63,6 +65,7 @@ class IdTokenValidator:
             now=self.clock(),
             leeway=self.settings.leeway,
             nonce=nonce,
+            max_age=self.settings.max_age if identity is None else None,
         )
         check_access_token_hash(parsed.claims, parsed.header["alg"], tokens.access_token)
         if identity is not None:

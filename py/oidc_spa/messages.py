@@ -11,6 +11,8 @@ Each AuthError carries `code` (a key of MESSAGES, `<area>.<what>`) and `user_mes
 Codes are stable: a sentence may be reworded, its code is not renamed or reused.
 `userinfo.unavailable` is a warning, not an error: it comes as StartResult.warning
 (and its code as StartResult.warning_code) while the login still works.
+`token.no_refresh_token` is a note for the developer console, not for the page: it
+comes in StartResult.notes.
 """
 
 from __future__ import annotations
@@ -45,6 +47,36 @@ MESSAGES: dict[str, str] = {
         'auth_config.json: "apiOrigins" entry {entry!r} must be an origin like '
         '"https://api.example.com" (plain http only on localhost), with no path.',
     "config.full_lane": 'auth_config.json: "fullLane" must be one of {choices}.',
+    "config.csp_origins": 'auth_config.json: "cspOrigins" must be a list of origins.',
+    "config.csp_origin":
+        'auth_config.json: "cspOrigins" entry {entry!r} must be an origin like '
+        '"https://login.example.com" (plain http only on localhost), with no path.',
+    "config.authorization_params":
+        'auth_config.json: "authorizationParams" must be an object of parameter names '
+        "and values.",
+    "config.authorization_param_name":
+        'auth_config.json: "authorizationParams" name {name!r} must be 1 to 64 letters, '
+        'digits, "_", "-" or ".".',
+    "config.authorization_param_setting":
+        'auth_config.json: "authorizationParams" may not set "{name}": use the '
+        '"{setting}" setting.',
+    "config.authorization_param_reserved":
+        'auth_config.json: "authorizationParams" may not set "{name}": the library sends '
+        "it itself, or it would weaken the login (PKCE, state, nonce, where the answer "
+        "goes, secrets in the address bar).",
+    "config.authorization_param_value":
+        'auth_config.json: "authorizationParams" "{name}" must be a non-empty string '
+        "(at most 2000 characters) without control characters or spaces around it.",
+    "config.max_age":
+        'auth_config.json: "authorizationParams" "max_age" must be a whole number of '
+        "seconds from 0 to {high}.",
+    "config.prompt":
+        'auth_config.json: "authorizationParams" "prompt" must be "none" alone, or one '
+        "or more of {choices} separated by single spaces.",
+    "config.dpop": 'auth_config.json: "dpop" must be true, false or "auto".',
+    "config.dpop_unsupported":
+        'auth_config.json asks for DPoP ("dpop": true), but the sign-in provider does not '
+        "offer it with ES256, or this browser cannot keep a key for it.",
     "config.scope_openid": 'auth_config.json: "scope" must include "openid".',
     "config.not_boolean": 'auth_config.json: "{key}" must be true or false.',
     "config.not_text": 'auth_config.json: "{key}" must be a non-empty string.',
@@ -106,6 +138,23 @@ MESSAGES: dict[str, str] = {
     "token.no_access_token": "The sign-in provider's answer has no access token.",
     "token.no_id_token": "The sign-in provider's answer has no ID token.",
     "token.type": "The sign-in provider sent a token type this app cannot use.",
+    # A note for the developer console, not the page (StartResult.notes).
+    "token.no_refresh_token":
+        'The sign-in provider sent no refresh token although "scope" asks for '
+        "offline_access, so this session cannot be renewed and ends with its tokens. "
+        'Fix: node-oidc-provider and other spec-strict providers: "prompt": "consent" in '
+        '"authorizationParams"; Auth0: Refresh Token Rotation on the application and '
+        '"Allow Offline Access" on the API; Okta: the "Refresh Token" grant type on the '
+        "app and in the authorization server's access policy; Keycloak: \"Use refresh "
+        'tokens" on in the client\'s advanced settings (and the offline_access role for '
+        "offline tokens); Entra ID: a \"Single-page application\" redirect URI. See "
+        "docs/providers.md.",
+    "token.dpop_downgraded":
+        "The sign-in provider sent tokens that are not bound to this browser's key (DPoP "
+        "was asked for). Nothing was kept.",
+    "dpop.no_key":
+        "This browser no longer has the key your session's tokens are bound to. "
+        "Please log in again.",
     # The ID token's checks (IdTokenError)
     "id_token.not_jwt": "The ID token is not a JSON Web Token.",
     "id_token.unreadable": "The ID token cannot be read.",
@@ -127,6 +176,12 @@ MESSAGES: dict[str, str] = {
     "id_token.issued_in_future":
         "The ID token was issued in the future. Check this computer's clock.",
     "id_token.nonce": "The ID token does not belong to this login (nonce mismatch).",
+    "id_token.auth_time":
+        "The ID token does not say when you signed in (auth_time), which this app asks "
+        "the sign-in provider for (max_age).",
+    "id_token.auth_time_too_old":
+        "Your sign-in at the provider is older than this app accepts (max_age). "
+        "Please sign in again.",
     "id_token.access_token_hash": "The ID token does not match the access token (at_hash).",
     "id_token.renewed_identity": "The renewed ID token is about a different user or provider.",
     "id_token.renewed_audience": "The renewed ID token was issued to a different app.",

@@ -15,14 +15,30 @@ class StartResult(NamedTuple):
     or the page the user started the login from); None to leave it alone.
     warning_code: the code (a key of MESSAGES) of something the user should know
     although the session works; `warning` is its sentence.
+    notes: codes (keys of MESSAGES) of advice for the app's developer, for the console
+    and not the page: `token.no_refresh_token`. `note_messages` are their sentences.
     """
 
     clean_url: str | None = None
     warning_code: str | None = None
+    notes: tuple[str, ...] = ()
 
     @property
     def warning(self) -> str | None:
         return MESSAGES[self.warning_code] if self.warning_code else None
+
+    @property
+    def note_messages(self) -> tuple[str, ...]:
+        return tuple(f"{code}: {MESSAGES[code]}" for code in self.notes)
+
+
+def login_notes(asked_scope: str, refresh_token: str | None) -> tuple[str, ...]:
+    """What a finished login tells the developer: offline_access was asked for and no
+    refresh token came (OpenID Connect Core 11 lets a provider drop offline_access, and
+    node-oidc-provider does unless prompt=consent is sent; others need a setting)."""
+    if "offline_access" in asked_scope.split() and refresh_token is None:
+        return ("token.no_refresh_token",)
+    return ()
 
 
 # What tick() or sync_from_storage() saw happen to the session.

@@ -3,10 +3,12 @@ revocation. The I/O only; what the answers mean is decided elsewhere."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .authorize import LoginTransaction
 from .config import ProviderMetadata, Settings, auth0_metadata, parse_discovery
+from .dpop import Binder, Prover
 from .errors import AuthError, DiscoveryError
 from .logout import revocation_form
 from .portable.strict_json import json_object
@@ -14,9 +16,10 @@ from .transport import Http, HttpResponse, get, post_form, post_form_detached
 
 
 class ProviderClient:
-    def __init__(self, settings: Settings, http: Http) -> None:
+    def __init__(self, settings: Settings, http: Http, dpop: Binder | None = None) -> None:
         self.settings = settings
         self.http = http
+        self.dpop = dpop or Binder(None, time.time)
         self._metadata: ProviderMetadata | None = (
             auth0_metadata(settings.auth0_domain) if settings.auth0_domain else None
         )
@@ -49,8 +52,10 @@ class ProviderClient:
             self._jwks = jwks
         return self._jwks
 
-    async def exchange_code(self, code: str, transaction: LoginTransaction) -> HttpResponse:
-        """RFC 6749 4.1.3 with the PKCE verifier (RFC 7636 4.5), as a public client."""
+    async def exchange_code(self, code: str, transaction: LoginTransaction,
+                            prover: Prover | None = None) -> HttpResponse:
+        """RFC 6749 4.1.3 with the PKCE verifier (RFC 7636 4.5), as a public client;
+        with a DPoP proof when `prover` is given (RFC 9449 5)."""
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -58,28 +63,39 @@ class ProviderClient:
             "client_id": self.settings.client_id,
             "code_verifier": transaction.code_verifier,
         }
-        return await self._token_request(form)
+        return await self._token_request(form, prover)
 
-    async def refresh(self, refresh_token: str) -> HttpResponse:
-        """RFC 6749 6, as a public client."""
+    async def refresh(self, refresh_token: str, prover: Prover | None = None) -> HttpResponse:
+        """RFC 6749 6, as a public client (a DPoP-bound refresh token needs a proof)."""
         return await self._token_request({"grant_type": "refresh_token",
                                           "refresh_token": refresh_token,
-                                          "client_id": self.settings.client_id})
+                                          "client_id": self.settings.client_id}, prover)
 
-    async def _token_request(self, form: dict[str, str]) -> HttpResponse:
+    async def _token_request(self, form: dict[str, str],
+                             prover: Prover | None) -> HttpResponse:
         metadata = await self.metadata()
-        return await post_form(self.http, metadata.token_endpoint, form,
-                               timeout=self.settings.timeout)
+        url, timeout = metadata.token_endpoint, self.settings.timeout
+        if prover is None:
+            return await post_form(self.http, url, form, timeout=timeout)
+        return await self.dpop.send(
+            lambda headers: post_form(self.http, url, form, timeout=timeout, headers=headers),
+            prover, "POST", url)
 
-    async def userinfo(self, access_token: str) -> HttpResponse | None:
+    async def userinfo(self, access_token: str,
+                       prover: Prover | None = None) -> HttpResponse | None:
         """The userinfo answer; None when there is no endpoint or it cannot be reached."""
         metadata = await self.metadata()
-        if metadata.userinfo_endpoint is None:
+        url = metadata.userinfo_endpoint
+        if url is None:
             return None
+        timeout = self.settings.timeout
         try:
-            return await get(self.http, metadata.userinfo_endpoint,
-                             headers={"Authorization": f"Bearer {access_token}"},
-                             timeout=self.settings.timeout)
+            if prover is None:
+                return await get(self.http, url, timeout=timeout,
+                                 headers={"Authorization": f"Bearer {access_token}"})
+            return await self.dpop.send(
+                lambda headers: get(self.http, url, headers=headers, timeout=timeout),
+                prover, "GET", url, access_token=access_token)
         except AuthError:
             return None
 

@@ -111,6 +111,7 @@ def login_session(tokens: TokenResponse, claims: Mapping[str, Any], profile: dic
         issued_at=now,
         session_id=session_id,
         identity=identity_of(claims),
+        token_type=tokens.token_type,
     )
 
 

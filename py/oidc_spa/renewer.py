@@ -26,7 +26,7 @@ from .messages import MESSAGES
 from .provider_client import ProviderClient
 from .renewal import renew_at, renewed_session, with_new_refresh_token
 from .store import RenewalMark, SessionStore, StoredSession
-from .tokens import TokenResponse, parse_token_response
+from .tokens import TokenResponse, check_token_type, parse_token_response
 
 # SessionEndedError's sentence, for a page that says so when another tab saw the ending.
 ENDED_MESSAGE = MESSAGES["session.ended"]
@@ -110,10 +110,13 @@ class Renewer:
     async def _refresh(self, latest: StoredSession,
                        metadata: ProviderMetadata) -> StoredSession | None:
         assert latest.refresh_token is not None
-        response = await self.client.refresh(latest.refresh_token)
+        bound = latest.token_type == "DPoP"  # its refresh token needs the login's key
+        prover = await self.client.dpop.prover(latest.session_id) if bound else None
+        response = await self.client.refresh(latest.refresh_token, prover)
         now = self.clock()
         try:
             tokens = parse_token_response(response.status, response.text, require_id_token=False)
+            check_token_type(tokens, dpop=bound)
         except TokenError as error:
             if error.status is None or error.status >= 500:
                 raise  # passing trouble: the session stays until it expires

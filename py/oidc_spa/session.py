@@ -10,11 +10,9 @@
 
 Session keeps the order of the steps. The decisions are pure functions (authorize,
 tokens, renewal, logout, profile, outcomes, api_call), the provider's endpoints
-ProviderClient's, the renewal protocol between tabs Renewer's, and what is kept
-SessionStore's: a logout removes the pointer to the signed-in login, and renewals write
-only that login's record over the generation they started from, so a late renewal never
-undoes a logout. All I/O goes through injected objects, so the whole flow runs on
-CPython in tests.
+ProviderClient's, renewal between tabs Renewer's, DPoP keys and proofs Binder's, what is
+kept SessionStore's (a late renewal never undoes a logout). All I/O goes through injected
+objects, so the whole flow runs on CPython in tests.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .api_call import bearer_headers, calls_after_failed_renewal, retries_after
+from .api_call import call_with_token, calls_after_failed_renewal, retries_after
 from .authorize import (
     CallbackResponse,
     LoginTransaction,
@@ -33,11 +31,12 @@ from .authorize import (
     url_without_response,
 )
 from .config import Settings
+from .dpop import Binder, DpopKeyStore
 from .errors import AuthError, NotAuthenticatedError, SessionEndedError, UnreadableAnswerError
 from .id_token import IdTokenValidator
 from .lock import LocalLock, Lock
 from .logout import id_token_hint, provider_logout_url, refresh_tokens_to_revoke
-from .outcomes import SessionChange, StartResult, classify_change
+from .outcomes import SessionChange, StartResult, classify_change, login_notes
 from .pkce import random_token
 from .profile import profile_from
 from .provider_client import ProviderClient
@@ -46,7 +45,7 @@ from .renewal import RENEW_RETRY_SECONDS as RENEW_RETRY_SECONDS  # time retries 
 from .renewal import is_kept_alive, login_session, retry_renewal_at, same_login
 from .renewer import ENDED_MESSAGE, Renewer
 from .store import SessionStore, Storage, StoredSession
-from .tokens import SignatureVerifier, parse_token_response
+from .tokens import SignatureVerifier, check_token_type, parse_token_response
 from .transport import Http, HttpResponse
 from .urls import check_token_destination
 
@@ -58,12 +57,13 @@ __all__ = ["ENDED_MESSAGE", "Session", "SessionChange", "StartResult"]
 class Session:
     def __init__(self, settings: Settings, *, storage: Storage, http: Http,
                  verifier: SignatureVerifier, clock: Clock = time.time,
-                 lock: Lock | None = None) -> None:
+                 lock: Lock | None = None, dpop_keys: DpopKeyStore | None = None) -> None:
         self.settings = settings
         self.store = SessionStore(storage, settings.client_id)
         self.http = http
         self.clock = clock
-        self.client = ProviderClient(settings, http)
+        self.dpop = Binder(dpop_keys, clock)
+        self.client = ProviderClient(settings, http, self.dpop)
         self.validator = IdTokenValidator(settings, self.client, verifier, clock)
         self.renewer = Renewer(settings, self.store, self.client, self.validator,
                                lock or LocalLock(), clock, tab_id=random_token(12))
@@ -153,16 +153,21 @@ class Session:
         metadata = await self.client.metadata()
         code = check_callback(response, transaction, metadata, now)
         assert transaction is not None  # check_callback refuses a response without one
-        answer = await self.client.exchange_code(code, transaction)
+        session_id = random_token(18)
+        prover = await self.dpop.for_new_login(self.settings.dpop, metadata, session_id)
+        answer = await self.client.exchange_code(code, transaction, prover)
         tokens = parse_token_response(answer.status, answer.text)
+        check_token_type(tokens, dpop=prover is not None)
         claims = await self.validator.validate(tokens, metadata, nonce=transaction.nonce)
-        profile, warning = profile_from(claims, await self.client.userinfo(tokens.access_token),
+        profile, warning = profile_from(claims, await self.client.userinfo(tokens.access_token,
+                                                                           prover),
                                         has_endpoint=metadata.userinfo_endpoint is not None)
-        session = login_session(tokens, claims, profile, now=now, session_id=random_token(18),
+        session = login_session(tokens, claims, profile, now=now, session_id=session_id,
                                 default_scope=self.settings.scope)
         self.store.save_new_session(session)
         self.current = session
-        return StartResult(clean_url=transaction.return_to, warning_code=warning)
+        return StartResult(clean_url=transaction.return_to, warning_code=warning,
+                           notes=login_notes(self.settings.scope, tokens.refresh_token))
 
     # -- user actions --------------------------------------------------------
 
@@ -191,6 +196,7 @@ class Session:
         metadata = await self.client.metadata()
         for refresh_token in refresh_tokens_to_revoke(stored, ours):
             self.client.revoke(metadata, refresh_token)
+        await self.dpop.delete_keys()  # the next login makes a new one
         return provider_logout_url(metadata, self.settings, id_token_hint(stored, ours))
 
     # -- while the page is open ----------------------------------------------
@@ -260,7 +266,7 @@ class Session:
     async def fetch(self, url: str, *, method: str = "GET",
                     headers: dict[str, str] | None = None,
                     body: str | None = None) -> HttpResponse:
-        """Call an API with the access token as a Bearer token.
+        """Call an API with the access token (Bearer, or DPoP-bound with a proof).
 
         Only to an origin the settings name (apiUrl, apiOrigins) over https (or http on
         loopback). Renews first when the token is about to expire, and once more
@@ -287,9 +293,8 @@ class Session:
                         body: str | None) -> HttpResponse:
         if self.current is None:
             raise NotAuthenticatedError("fetch.not_logged_in")
-        sent = bearer_headers(headers, self.current.access_token)
-        return await self.http.request(method, url, headers=sent, body=body,
-                                       timeout=self.settings.timeout)
+        return await call_with_token(self.http, self.dpop, self.current, method, url,
+                                     headers=headers, body=body, timeout=self.settings.timeout)
 
     def _is_alive(self, stored: StoredSession) -> bool:
         return is_kept_alive(stored, now=self.clock(), issuer=self.settings.issuer,

@@ -136,6 +136,8 @@ class StoredSession:
     identity: dict[str, Any] = field(default_factory=dict)
     # False once a renewal could not move the session's end (renewal.renew_at).
     extendable: bool = True
+    # "DPoP" when the tokens are bound to this login's key (oidc_spa.dpop), else "Bearer".
+    token_type: str = "Bearer"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))

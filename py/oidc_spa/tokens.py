@@ -47,6 +47,11 @@ class TokenResponse(NamedTuple):
     expires_in: float | None
     refresh_token: str | None
     scope: str | None
+    # "Bearer", or "DPoP" when the tokens are bound to the login's key (RFC 9449 5).
+    token_type: str = "Bearer"
+
+
+TOKEN_TYPES = {"bearer": "Bearer", "dpop": "DPoP"}
 
 
 def parse_token_response(status: int, body: str, *, require_id_token: bool = True) -> TokenResponse:
@@ -76,7 +81,7 @@ def parse_token_response(status: int, body: str, *, require_id_token: bool = Tru
         id_token = ""
     elif not isinstance(id_token, str) or not id_token:
         raise TokenError("token.no_id_token")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+    if not isinstance(token_type, str) or token_type.lower() not in TOKEN_TYPES:
         raise TokenError("token.type", detail=f"token_type={token_type!r}")
     expires_in = data.get("expires_in")
     if not is_number(expires_in) or expires_in <= 0:
@@ -89,7 +94,17 @@ def parse_token_response(status: int, body: str, *, require_id_token: bool = Tru
         expires_in=float(expires_in) if expires_in is not None else None,
         refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
         scope=scope if isinstance(scope, str) else None,
+        token_type=TOKEN_TYPES[token_type.lower()],
     )
+
+
+def check_token_type(tokens: TokenResponse, *, dpop: bool) -> None:
+    """A DPoP request must get DPoP-bound tokens: a Bearer answer would leave them
+    usable by whoever copies them (RFC 9449 5), so it is refused, not used."""
+    if dpop and tokens.token_type != "DPoP":
+        raise TokenError("token.dpop_downgraded", detail=f"token_type={tokens.token_type}")
+    if not dpop and tokens.token_type != "Bearer":
+        raise TokenError("token.type", detail=f"token_type={tokens.token_type}")
 
 
 class SignatureVerifier(Protocol):
@@ -201,8 +216,10 @@ def check_id_token_claims(
     now: float,
     leeway: float,
     nonce: str | None,
+    max_age: int | None = None,
 ) -> None:
-    """OpenID Connect Core 3.1.3.7 steps 2-4 and 9-11; raises IdTokenError on the first failure."""
+    """OpenID Connect Core 3.1.3.7 steps 2-4 and 9-11, and 13 when the login sent
+    `max_age`; raises IdTokenError on the first failure."""
     if claims.get("iss") != issuer:
         raise IdTokenError("id_token.issuer", detail=f"iss={claims.get('iss')!r}")
     audiences = audiences_of(claims)
@@ -226,6 +243,22 @@ def check_id_token_claims(
         raise IdTokenError("id_token.issued_in_future")
     if nonce is not None and claims.get("nonce") != nonce:
         raise IdTokenError("id_token.nonce")
+    if max_age is not None:
+        check_auth_time(claims, max_age=max_age, now=now, leeway=leeway)
+
+
+def check_auth_time(claims: Mapping[str, Any], *, max_age: int, now: float,
+                    leeway: float) -> None:
+    """OpenID Connect Core 3.1.2.1: when max_age was sent, the ID token MUST carry
+    auth_time; 3.1.3.7 step 13: too long ago (auth_time + max_age + leeway < now) is
+    refused, as the provider should have asked the user to sign in again."""
+    auth_time = claims.get("auth_time")
+    if not is_number(auth_time):
+        raise IdTokenError("id_token.auth_time", detail=f"auth_time={auth_time!r}")
+    if auth_time + max_age + leeway < now:
+        raise IdTokenError(
+            "id_token.auth_time_too_old",
+            detail=f"signed in {now - auth_time:.0f} s ago; max_age={max_age}, leeway={leeway:g}")
 
 
 def check_access_token_hash(claims: Mapping[str, Any], algorithm: str, access_token: str) -> None:

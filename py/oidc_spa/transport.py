@@ -10,6 +10,9 @@ from urllib.parse import urlencode
 class HttpResponse(NamedTuple):
     status: int
     text: str
+    # The headers the page may read (a cross-origin answer: only those CORS exposes),
+    # names lowercased. DPoP needs two: DPoP-Nonce and WWW-Authenticate.
+    headers: Mapping[str, str] = {}
 
 
 class Http(Protocol):
@@ -46,9 +49,11 @@ def post_form_detached(http: Http, url: str, form: Mapping[str, str]) -> None:
 
 
 async def post_form(
-    http: Http, url: str, form: Mapping[str, str], *, timeout: float
+    http: Http, url: str, form: Mapping[str, str], *, timeout: float,
+    headers: Mapping[str, str] | None = None,
 ) -> HttpResponse:
-    """A form POST: a CORS "simple" request, so the browser sends no preflight."""
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    return await http.request("POST", url, headers=headers, body=urlencode(form),
+    """A form POST: a CORS "simple" request, so the browser sends no preflight (unless
+    `headers` adds one that is not safelisted, as DPoP does)."""
+    sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    return await http.request("POST", url, headers=sent, body=urlencode(form),
                               timeout=timeout)

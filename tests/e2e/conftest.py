@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from fault_proxy import FaultProxy
-from helpers import REQUEST_TIMEOUT
+from helpers import KNOBS, REQUEST_TIMEOUT
 
 from devtools.build.build import build_site
 from devtools.chromium import CHROMIUM_ARGS, chromium_executable
@@ -32,8 +32,9 @@ from devtools.servers.serve import serve_in_thread
 
 CLIENT_ID = "e2e-spa"
 # The site's builds, as paths below its URL: the default (fast) one, one asking for
-# refresh tokens, and the plain (sources) build.
-VARIANTS = ("", "renewing/", "plain/", "on-demand/")
+# refresh tokens, the plain (sources) build, the renewing one with fullLane on-demand, and
+# one with authorizationParams (helpers.KNOBS).
+VARIANTS = ("", "renewing/", "plain/", "on-demand/", "knobs/")
 BASE_PATH = "/pyscript-login/"
 @dataclass
 class Site:
@@ -52,6 +53,11 @@ class Site:
         return self.url + "on-demand/"
 
     @property
+    def knobs_url(self) -> str:
+        """The on-demand app with authorizationParams (KNOBS) and offline_access."""
+        return self.url + "knobs/"
+
+    @property
     def plain_url(self) -> str:
         """The same app built with --plain: stock Pyodide and Python sources."""
         return self.url + "plain/"
@@ -62,7 +68,8 @@ class Site:
 
 
 # The launcher's defaults, which every test gets back (Provider.reset).
-DEFAULT_SETTINGS = {"id_token_ttl": 3600, "access_token_ttl": 3600, "rotate_refresh_tokens": True}
+DEFAULT_SETTINGS = {"id_token_ttl": 3600, "access_token_ttl": 3600, "rotate_refresh_tokens": True,
+                    "login_age": 0, "offline_access_needs_consent": False}
 
 
 @dataclass
@@ -95,11 +102,14 @@ class Provider:
         return password
 
     def settings(self, **values: int | bool) -> dict[str, Any]:
-        """id_token_ttl, access_token_ttl (seconds, >= 1), rotate_refresh_tokens."""
+        """id_token_ttl, access_token_ttl (seconds, >= 1), rotate_refresh_tokens; login_age
+        (seconds a sign-in claims it happened ago: auth_time); offline_access_needs_consent
+        (node-oidc-provider's own rule: offline_access only with prompt=consent)."""
         return self.call("POST", "/_test/settings", values)
 
     def log(self) -> dict[str, Any]:
-        """token_calls, revocations and userinfo_calls, as the provider saw them."""
+        """authorizations (each request's query: state, nonce and code_challenge as
+        "(sent)"), token_calls, revocations and userinfo_calls, as the provider saw them."""
         return self.call("GET", "/_test/log")
 
     def reset_log(self) -> None:
@@ -156,9 +166,10 @@ def build_variants(work: Path, root: Path, config: dict[str, Any]) -> None:
     renewing = {**config, "scope": "openid profile email offline_access"}
     build_site(work / "renewing", renewing)
     build_site(work / "on-demand", {**renewing, "fullLane": "on-demand"})
+    build_site(work / "knobs", {**renewing, "fullLane": "on-demand", "authorizationParams": KNOBS})
     build_site(work / "plain", config, plain=True)
     build_site(root, config)
-    for variant in ("renewing", "plain", "on-demand"):
+    for variant in ("renewing", "plain", "on-demand", "knobs"):
         shutil.move(work / variant, root / variant)
 
 
@@ -215,7 +226,8 @@ def full_stdlib_fetches(browser_context: Any) -> list[str]:
 @pytest.fixture
 def page(browser_context: Any, site: Site, provider: Provider,
          full_stdlib_fetches: list[str], request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A new tab with no session: this app's storage and the provider's cookies cleared.
+    """A new tab with no session: this app's storage (its DPoP keys in IndexedDB too) and
+    the provider's cookies cleared.
 
     Afterwards, gives the provider its defaults back (no faults, default settings), and
     fails the test if the page fell back on the full standard library (a module the fast
@@ -226,7 +238,8 @@ def page(browser_context: Any, site: Site, provider: Provider,
     cdp = browser_context.new_cdp_session(tab)
     for origin in (site.origin, provider.issuer):
         cdp.send("Storage.clearDataForOrigin",
-                 {"origin": origin, "storageTypes": "local_storage,session_storage"})
+                 {"origin": origin,
+                  "storageTypes": "local_storage,session_storage,indexeddb"})
     cdp.detach()
     yield tab
     # Every tab the test opened, so that none goes on ticking into the next test.

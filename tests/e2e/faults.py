@@ -96,6 +96,11 @@ def userinfo_wrong_sub() -> Fault:
     return edit_json("/userinfo", lambda claims: claims.update(sub="someone-else"))
 
 
+def introspection_inactive() -> Fault:
+    """The provider tells the API (RFC 7662) that the token is not active: the API answers 401."""
+    return Fault("/token/introspection", answer=Answer.json(200, {"active": False}))
+
+
 def userinfo_401() -> Fault:
     return Fault("/userinfo", answer=Answer.json(
         401, {"error": "invalid_token"},

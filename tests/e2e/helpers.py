@@ -13,6 +13,11 @@ from devtools.page_steps import log_in, sign_in_at_provider, wait_for_state  # n
 # slow-provider tests are quick.
 REQUEST_TIMEOUT = 5
 
+# The knobs/ build's authorizationParams: a hint, locales, a fresh sign-in asked for,
+# consent (node-oidc-provider's condition for offline_access) and a provider's own.
+KNOBS = {"login_hint": "bob", "ui_locales": "en-GB de", "max_age": 300, "prompt": "consent",
+         "acme_flag": "on"}
+
 # The page says where it is in <body data-session>; tests wait on it by selector
 # (not wait_for_function, which a strict Content-Security-Policy would block).
 STATES = ("checking", "authenticated", "anonymous")

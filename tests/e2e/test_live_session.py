@@ -135,19 +135,20 @@ def test_call_api_shows_the_protected_answer(page, site):
     page.wait_for_selector(".api-result:text('HTTP 200')")
     answer = json.loads(page.text_content(".api-result").split("\n", 1)[1])
     assert answer["sub"] == "alice"
-    assert "Alice" in answer["message"]
+    assert "alice" in answer["message"]  # the API learns whose the token is by introspection
 
 
 def test_call_api_renews_and_retries_once_after_a_401(page, site, provider, proxy):
     open_app(page, site.renewing_url)
     log_in(page, "alice", "alice-demo")
     provider.reset_log()
-    # The API asks userinfo (through the proxy, the issuer), so it now answers 401.
-    proxy.install(faults.userinfo_401())
+    # The API asks the provider (through the proxy, the issuer) whose the token is: it
+    # now hears "not active", so it answers 401.
+    proxy.install(faults.introspection_inactive())
     page.click(".btn-call-api")
     page.wait_for_selector(".api-result:text('HTTP 401')")
     assert [c["outcome"] for c in provider.refresh_calls()] == ["ok"]
-    assert len(proxy.passed("/userinfo")) == 2  # the call and its one retry
+    assert len(proxy.passed("/token/introspection")) == 2  # the call and its one retry
 
 
 def test_call_api_without_a_session_says_so(page, site):

@@ -138,10 +138,15 @@ def test_the_switch_shows_no_wrong_state_and_repaints_nothing(page, site):
         });
     """)
     page.add_init_script(f"document.addEventListener('DOMContentLoaded', {WATCH_STATES})")
+    held = []  # Pyodide held back until the first lane's paint has been looked at
+    page.route("**/pyodide-fast.mjs", lambda route: held.append(route))
     page.reload()
     wait_for_state(page, "authenticated")
     wait_for_lane(page, "first")
     painted = page.evaluate("window.__profileWrites")
+    for route in held:
+        route.continue_()
+    page.unroute("**/pyodide-fast.mjs")
     wait_for_lane(page, "full")
     page.wait_for_timeout(500)
     assert page.evaluate("window.__states") == ["authenticated"]

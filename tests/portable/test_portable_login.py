@@ -133,6 +133,28 @@ class NewTransaction(unittest.TestCase):
             url = authorization_url("https://i.example/a", "c", "openid", audience, started)
             self.assertEqual(query_value(split_url(url)[3], "audience"), [])
 
+    def test_authorization_params_follow_the_librarys_own(self):
+        started = new_transaction(CountingRandom(), PAGE, PAGE, NOW)
+        extra = (("login_hint", "alice@example.com"), ("max_age", "0"), ("prompt", "login"),
+                 ("ui_locales", "de fr"))
+        url = authorization_url("https://i.example/a?tenant=t", "c", "openid", None, started,
+                                extra)
+        query = split_url(url)[3]
+        self.assertTrue(query.startswith("tenant=t&response_type=code&"))
+        self.assertTrue(query.endswith("&code_challenge_method=S256&login_hint=alice%40example.com"
+                                       "&max_age=0&prompt=login&ui_locales=de+fr"))
+        for name, value in extra:
+            with self.subTest(name=name):
+                self.assertEqual(query_value(query, name), [value])
+
+    def test_authorization_params_never_replace_the_librarys(self):
+        started = new_transaction(CountingRandom(), PAGE, PAGE, NOW)
+        for extra in ((("state", "x"),), (("Nonce", "x"),), (("redirect_uri", "x"),),
+                      (("audience", "x"),), (("code_verifier", "x"),), (("request_uri", "x"),),
+                      (("max_age", 300),)):
+            with self.subTest(extra=extra), self.assertRaises(ValueError):
+                authorization_url("https://i.example/a", "c", "openid", "api", started, extra)
+
     def test_a_stored_verifier_that_is_not_one_is_refused(self):
         with self.assertRaises(ValueError):
             authorization_url("https://i.example/a", "c", "openid", None,

@@ -62,6 +62,7 @@ class Discovery(unittest.TestCase):
             "auth0_logout_endpoint": None,
             "iss_parameter_supported": True,
             "signing_algorithms": ("RS256", "ES256"),
+            "dpop_algorithms": (),
         })
 
     def test_the_smallest_document(self):
@@ -158,6 +159,7 @@ class Auth0Endpoints(unittest.TestCase):
             "revocation_endpoint": "https://tenant.auth0.com/oauth/revoke",
             "iss_parameter_supported": False,
             "signing_algorithms": ("RS256",),
+            "dpop_algorithms": (),
         })
 
     def test_same_fields_as_discovery(self):

@@ -50,6 +50,7 @@ WRONG = {
     "generation": [1.5, True, False, "0", None, 2**60, -(2**60)],
     "identity": [None, [], "x"],
     "extendable": [1, 0, "true", None],
+    "token_type": ["bearer", "dpop", "", None, 1, "MAC"],
 }
 
 
@@ -87,7 +88,7 @@ class ReadRecord(unittest.TestCase):
             "id_token": "t", "access_token": "a", "expires_at": NOW,
             "access_token_expires_at": None, "refresh_token": None, "scope": None,
             "profile": {}, "issued_at": 0.0, "session_id": SESSION_ID, "generation": 0,
-            "identity": {}, "extendable": True})
+            "identity": {}, "extendable": True, "token_type": "Bearer"})
 
     def test_nullable_fields_may_be_null(self):
         data = make_record(access_token_expires_at=None, refresh_token=None, scope=None)

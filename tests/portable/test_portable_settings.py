@@ -56,6 +56,9 @@ class Defaults(SettingsTestCase):
             "api_url": None,
             "api_origins": (),
             "full_lane": "idle",
+            "dpop": "auto",
+            "authorization_params": (),
+            "csp_origins": (),
         })
 
     def test_types_of_the_defaults(self):
@@ -303,3 +306,128 @@ class Problems(SettingsTestCase):
                                                                           {"key": "k"}))
         self.assertEqual(problem.args, ("config.x",))
         self.assertIsInstance(problem, Exception)
+
+
+class AuthorizationParams(SettingsTestCase):
+    """authorizationParams: more authorization request parameters, never those the library
+    sends itself; (name, value) pairs sorted by name, values as the URL carries them."""
+
+    def params(self, given):
+        return read_settings(config(authorizationParams=given), PAGE)["authorization_params"]
+
+    def test_none_given(self):
+        self.assertEqual(self.params({}), ())
+
+    def test_the_usual_knobs_and_a_providers_own(self):
+        self.assertEqual(self.params({
+            "prompt": "login", "max_age": 300, "login_hint": "alice@example.com",
+            "ui_locales": "de-CH fr", "acr_values": "urn:mace:incommon:iap:silver",
+            "organization": "org_123", "connection": "google-oauth2", "screen_hint": "signup",
+            "kc_idp_hint": "github", "ext-flag": "1", "x.y": "z",
+        }), (
+            ("acr_values", "urn:mace:incommon:iap:silver"), ("connection", "google-oauth2"),
+            ("ext-flag", "1"), ("kc_idp_hint", "github"), ("login_hint", "alice@example.com"),
+            ("max_age", "300"), ("organization", "org_123"), ("prompt", "login"),
+            ("screen_hint", "signup"), ("ui_locales", "de-CH fr"), ("x.y", "z")))
+
+    def test_max_age_is_a_whole_number_of_seconds_sent_as_text(self):
+        for value, sent in ((0, "0"), (1, "1"), (86400, "86400"),
+                            (settings.MAX_AGE_LIMIT, "2147483647")):
+            with self.subTest(value=value):
+                self.assertEqual(self.params({"max_age": value}), (("max_age", sent),))
+        self.assertEqual(settings.max_age_of((("max_age", "300"), ("prompt", "login"))), 300)
+        self.assertIsNone(settings.max_age_of((("prompt", "login"),)))
+
+    def test_a_max_age_that_is_not_one(self):
+        for value in (-1, 1.5, 300.0, "300", True, False, None, [300], {"s": 1},
+                      settings.MAX_AGE_LIMIT + 1):
+            with self.subTest(value=repr(value)):
+                self.assertProblem(config(authorizationParams={"max_age": value}),
+                                   "config.max_age", high=settings.MAX_AGE_LIMIT)
+        for number in ("1e999", "1" + "0" * 400, "3e2"):
+            with self.subTest(number=number):
+                text = config().replace("}", ', "authorizationParams": {"max_age": '
+                                        + number + "}}")
+                self.assertProblem(text, "config.max_age")
+
+    def test_what_the_library_sends_itself_is_refused(self):
+        for name in ("response_type", "state", "nonce", "code_challenge",
+                     "code_challenge_method", "response_mode", "request", "request_uri",
+                     "code_verifier", "client_secret", "client_assertion",
+                     "client_assertion_type", "dpop_jkt", "STATE", "Nonce", "Response_Type"):
+            with self.subTest(name=name):
+                self.assertProblem(config(authorizationParams={name: "x"}),
+                                   "config.authorization_param_reserved", name=name)
+
+    def test_what_has_a_setting_of_its_own_is_refused(self):
+        for name, setting in (("scope", "scope"), ("client_id", "clientId"),
+                              ("redirect_uri", "redirectUri"), ("audience", "audience"),
+                              ("SCOPE", "scope"), ("Redirect_URI", "redirectUri")):
+            with self.subTest(name=name):
+                self.assertProblem(config(authorizationParams={name: "x"}),
+                                   "config.authorization_param_setting", name=name,
+                                   setting=setting)
+
+    def test_values_must_be_text(self):
+        for value in (1, 1.5, True, None, ["a"], {"a": "b"}, "", " ", "a ", " a", "a\nb",
+                      "a\x00", "a\x7f", "\u00a0a", "a\u3000", "x" * 2001):
+            with self.subTest(value=repr(value)):
+                self.assertProblem(config(authorizationParams={"login_hint": value}),
+                                   "config.authorization_param_value", name="login_hint")
+        self.assertEqual(self.params({"login_hint": "x" * 2000, "ui_locales": "\u00e9 a"}),
+                         (("login_hint", "x" * 2000), ("ui_locales", "\u00e9 a")))
+
+    def test_names_must_be_parameter_names(self):
+        for name in ("", "a b", "a=b", "a&b", "a#", "\u00e9", "x" * 65, "a/b", "a\x00"):
+            with self.subTest(name=repr(name)):
+                self.assertProblem(config(authorizationParams={name: "x"}),
+                                   "config.authorization_param_name", name=name)
+
+    def test_it_must_be_an_object(self):
+        for value in ([], ["prompt", "login"], "prompt=login", None, 1, True):
+            with self.subTest(value=repr(value)):
+                self.assertProblem(config(authorizationParams=value),
+                                   "config.authorization_params")
+
+    def test_prompt_values(self):
+        for prompt in ("none", "login", "consent", "select_account", "create", "login consent",
+                       "consent select_account login"):
+            with self.subTest(prompt=prompt):
+                self.assertEqual(self.params({"prompt": prompt}), (("prompt", prompt),))
+        # OpenID Connect Core 3.1.2.1: none with any other value is an error.
+        for prompt in ("none login", "consent none", "Login", "login  consent",
+                       "login login", "signup", "login,consent"):
+            with self.subTest(prompt=prompt):
+                self.assertProblem(config(authorizationParams={"prompt": prompt}),
+                                   "config.prompt",
+                                   choices="login, consent, select_account, create")
+
+    def test_the_first_wrong_name_in_sorted_order_is_named(self):
+        self.assertProblem(config(authorizationParams={"z": 1, "state": "x", "b": 2}),
+                           "config.authorization_param_value", name="b")
+
+
+class CspOrigins(SettingsTestCase):
+    def test_none_by_default_and_bare_origins_kept_once(self):
+        self.assertEqual(read_settings(config(), PAGE)["csp_origins"], ())
+        read = read_settings(config(cspOrigins=[
+            "https://login.example", "https://login.example/", "https://cdn.example:8443",
+            "http://127.0.0.1:9000"]), PAGE)
+        self.assertEqual(read["csp_origins"], ("https://login.example",
+                                               "https://cdn.example:8443",
+                                               "http://127.0.0.1:9000"))
+
+    def test_a_list_of_bare_origins_only(self):
+        for value in ("https://login.example", {"a": "https://x.example"}, [1], None):
+            with self.subTest(value=repr(value)):
+                self.assertProblem(config(cspOrigins=value), "config.csp_origins")
+        for entry in ("https://login.example/path", "http://login.example", "login.example",
+                      "https://login.example?x", "'unsafe-inline'", "https:", "*"):
+            with self.subTest(entry=entry):
+                self.assertProblem(config(cspOrigins=[entry]), "config.csp_origin", entry=entry)
+
+    def test_api_origins_are_not_csp_origins(self):
+        read = read_settings(config(cspOrigins=["https://login.example"],
+                                    apiOrigins=["https://api.example"]), PAGE)
+        self.assertEqual(read["api_origins"], ("https://api.example",))
+        self.assertEqual(read["csp_origins"], ("https://login.example",))

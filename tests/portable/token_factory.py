@@ -56,6 +56,7 @@ def make_record(claims=None, without=(), **changes) -> dict:
         "generation": 0,
         "identity": {"iss": ISSUER, "sub": "user-1"},
         "extendable": True,
+        "token_type": "Bearer",
     }
     record.update(changes)
     for key in without:

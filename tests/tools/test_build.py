@@ -389,3 +389,63 @@ def test_index_without_policy_marker_fails_the_build(tmp_path: Path) -> None:
     (root / "public" / "index.html").write_text("<html><body>no marker</body></html>")
     with pytest.raises(BuildError, match="content-security-policy"):
         build_project(root, tmp_path / "out")
+
+
+def test_the_policy_names_every_origin_the_discovery_document_points_to(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The build reads the provider's discovery document (a local http.server here), allows
+    its endpoints' origins, and says on stderr what it added or why it fell back."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    document: dict[str, str] = {}
+
+    class Discovery(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps(document).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Discovery)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    issuer = f"http://127.0.0.1:{server.server_address[1]}"
+    document.update(issuer=issuer, authorization_endpoint=issuer + "/authorize",
+                    token_endpoint="https://tokens.example.test/token", jwks_uri=issuer + "/jwks")
+    out = tmp_path / "site"
+    out.mkdir()
+    marked = "<html><head><!-- content-security-policy --></head></html>"
+    config = {"issuer": issuer, "clientId": "a", "cspOrigins": ["https://cdn.example.test"]}
+    try:
+        (out / "index.html").write_text(marked)
+        build.write_policy(out, config, ["https://extra.example.test"])
+        html = (out / "index.html").read_text()
+        assert (f"connect-src 'self' {issuer} https://tokens.example.test "
+                "https://extra.example.test https://cdn.example.test;") in html
+        assert "build: the provider's discovery document puts endpoints on other origins " \
+            "than its issuer's; the Content-Security-Policy allows them: " \
+            "https://tokens.example.test" in capsys.readouterr().err
+        (out / "index.html").write_text(marked)
+        build.write_policy(out, config, [], discover=False)
+        assert f"connect-src 'self' {issuer} https://cdn.example.test;" in (
+            out / "index.html").read_text()
+        assert "--no-discovery" in capsys.readouterr().err
+    finally:
+        server.shutdown()
+        server.server_close()
+    (out / "index.html").write_text(marked)
+    build.write_policy(out, config, [])  # the provider is gone: its issuer's origin, and why
+    assert f"connect-src 'self' {issuer} https://cdn.example.test;" in (
+        out / "index.html").read_text()
+    err = capsys.readouterr().err
+    assert err.startswith(f"build: did not read the provider's discovery document {issuer}/")
+    assert '"cspOrigins"' in err
+
+
+def test_no_discovery_is_a_build_option() -> None:
+    assert build.parse_args(["--no-discovery"]).no_discovery is True
+    assert build.parse_args([]).no_discovery is False

@@ -79,7 +79,9 @@ def test_discovery_document(issuer: str) -> None:
     assert meta["response_types_supported"] == ["code"]
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["authorization_response_iss_parameter_supported"] is True
-    assert meta["token_endpoint_auth_methods_supported"] == ["none"]
+    # A public client; client_secret_basic is the demo API's, for introspection only.
+    assert meta["token_endpoint_auth_methods_supported"] == ["none", "client_secret_basic"]
+    assert meta["introspection_endpoint"] == issuer + "/token/introspection"
     assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
     assert "ES256" in meta["dpop_signing_alg_values_supported"]
     assert {"openid", "profile", "email", "offline_access"} <= set(meta["scopes_supported"])
@@ -258,6 +260,22 @@ def test_offline_access_without_prompt_consent_gives_a_refresh_token(issuer: str
     assert tokens["refresh_token"] and "offline_access" in tokens["scope"].split()
 
 
+def test_the_librarys_own_rule_wants_prompt_consent_for_offline_access(issuer: str) -> None:
+    """offline_access_needs_consent: node-oidc-provider as it comes (OIDC Core 11)."""
+    assert change_settings(issuer, offline_access_needs_consent=True).json()[
+        "offline_access_needs_consent"] is True
+    try:
+        tokens = signed_in_tokens(issuer, scope="openid offline_access")
+        assert "refresh_token" not in tokens and tokens["scope"] == "openid"
+        browser, flow = Browser(), Flow(issuer, scope="openid offline_access")
+        page = login_page(browser, flow, prompt="consent")
+        code = submit(browser, page).redirect_params()["code"]
+        consented = exchange(issuer, code, flow.verifier).json()
+        assert consented["refresh_token"] and "offline_access" in consented["scope"].split()
+    finally:
+        change_settings(issuer, offline_access_needs_consent=False)
+
+
 def test_refresh_rotation_and_reuse_detection(issuer: str) -> None:
     Browser().post(f"{issuer}/_test/reset-log")
     first = signed_in_tokens(issuer, scope="openid profile offline_access")["refresh_token"]
@@ -321,7 +339,8 @@ def test_revoked_refresh_token_stops_working_and_is_logged(issuer: str) -> None:
 
 def test_settings_change_token_lifetimes(issuer: str) -> None:
     assert change_settings(issuer, id_token_ttl=5, access_token_ttl=7).json() == {
-        "id_token_ttl": 5, "access_token_ttl": 7, "rotate_refresh_tokens": True}
+        "id_token_ttl": 5, "access_token_ttl": 7, "rotate_refresh_tokens": True,
+        "login_age": 0, "offline_access_needs_consent": False}
     try:
         tokens = signed_in_tokens(issuer)
         claims = verify_id_token(issuer, tokens["id_token"])
@@ -331,9 +350,37 @@ def test_settings_change_token_lifetimes(issuer: str) -> None:
     assert Browser().get(f"{issuer}/_test/settings").json()["id_token_ttl"] == 3600
 
 
+def test_login_age_makes_the_sign_in_earlier_and_max_age_asks_for_auth_time(
+        issuer: str) -> None:
+    Browser().post(f"{issuer}/_test/reset-log")
+    assert change_settings(issuer, login_age=3600).json()["login_age"] == 3600
+    try:
+        browser, flow = Browser(), Flow(issuer)
+        page = login_page(browser, flow, max_age="300", login_hint="bob", ui_locales="de",
+                          acme_flag="on")
+        assert 'value="bob"' in page.text  # login_hint fills the username in
+        code = submit(browser, page, user="bob").redirect_params()["code"]
+        claims = verify_id_token(issuer, exchange(issuer, code, flow.verifier).json()["id_token"])
+        assert 3590 <= time.time() - claims["auth_time"] <= 3610
+    finally:
+        change_settings(issuer, login_age=0)
+    (sent,) = read_log(issuer)["authorizations"]
+    assert {name: sent["query"][name] for name in ("max_age", "login_hint", "ui_locales",
+                                                   "acme_flag", "state", "nonce")} == {
+        "max_age": "300", "login_hint": "bob", "ui_locales": "de", "acme_flag": "on",
+        "state": "(sent)", "nonce": "(sent)"}
+    assert sent["status"] == 303
+    # Without login_age, auth_time is the sign-in's own time.
+    browser, flow = Browser(), Flow(issuer)
+    code = submit(browser, login_page(browser, flow, max_age="300")).redirect_params()["code"]
+    claims = verify_id_token(issuer, exchange(issuer, code, flow.verifier).json()["id_token"])
+    assert abs(time.time() - claims["auth_time"]) < 10
+
+
 @pytest.mark.parametrize("settings", [
     {"id_token_ttl": "5"}, {"id_token_ttl": 0}, {"access_token_ttl": True},
-    {"rotate_refresh_tokens": 1}, {"colour": "blue"},
+    {"rotate_refresh_tokens": 1}, {"colour": "blue"}, {"login_age": -1}, {"login_age": 1.5},
+    {"offline_access_needs_consent": "yes"},
 ])
 def test_bad_settings_are_refused(issuer: str, settings: dict[str, Any]) -> None:
     reply = change_settings(issuer, **settings)
@@ -387,7 +434,7 @@ def test_refresh_token_state_is_read_without_spending_the_token(issuer: str) -> 
 def test_log_counts_userinfo_and_resets(issuer: str) -> None:
     tokens = signed_in_tokens(issuer)
     assert Browser().post(f"{issuer}/_test/reset-log").json() == {
-        "token_calls": [], "revocations": [], "userinfo_calls": 0}
+        "authorizations": [], "token_calls": [], "revocations": [], "userinfo_calls": 0}
     userinfo(issuer, tokens["access_token"])
     userinfo(issuer, "not-a-token")
     assert read_log(issuer)["userinfo_calls"] == 2

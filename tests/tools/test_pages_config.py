@@ -12,7 +12,8 @@ import pytest
 from devtools.build.pages_config import SettingsProblem, config_from, main
 from devtools.paths import ROOT, child_env, module_command
 
-VARIABLES = ("AUTH0_DOMAIN", "OIDC_ISSUER", "CLIENT_ID", "AUTH0_AUDIENCE", "SCOPE", "API_URL")
+VARIABLES = ("AUTH0_DOMAIN", "OIDC_ISSUER", "CLIENT_ID", "AUTH0_AUDIENCE", "SCOPE", "API_URL",
+             "AUTHORIZATION_PARAMS")
 
 
 def test_auth0_variables_make_the_auth0_form():
@@ -23,6 +24,26 @@ def test_auth0_variables_make_the_auth0_form():
                                 "audience": "https://api",
                                 "scope": "openid profile offline_access",
                                 "apiUrl": "https://api.example.com/private"}
+
+
+def test_authorization_params_come_as_a_json_object():
+    env = {"OIDC_ISSUER": "https://login.example.com", "CLIENT_ID": "abc",
+           "AUTHORIZATION_PARAMS": ' {"prompt": "consent", "max_age": 600} '}
+    assert config_from(env)["authorizationParams"] == {"prompt": "consent", "max_age": 600}
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("prompt=consent", "AUTHORIZATION_PARAMS must be a JSON object"),
+    ('["prompt"]', '"authorizationParams" must be an object'),
+    ('{"state": "x"}', 'may not set "state"'),
+    ('{"max_age": "600"}', '"max_age" must be a whole number'),
+])
+def test_unusable_authorization_params_are_refused(value, reason):
+    env = {"OIDC_ISSUER": "https://login.example.com", "CLIENT_ID": "abc",
+           "AUTHORIZATION_PARAMS": value}
+    with pytest.raises(SettingsProblem) as caught:
+        config_from(env)
+    assert any(reason in text for text in caught.value.args)
 
 
 def test_an_issuer_makes_the_discovery_form():

@@ -161,8 +161,9 @@ def test_an_error_carries_code_message_and_detail():
      'auth_config.json: "redirectUri" must be on this page\'s own site, '
      "https://app.example.test."),
     ({"colour": "blue"}, "config.unknown_settings", "auth_config.json has unknown setting(s) "
-     "colour; known: apiOrigins, apiUrl, audience, clientId, domain, fullLane, issuer, leeway, "
-     "redirectUri, renew, renewMargin, scope, timeout."),
+     "colour; known: apiOrigins, apiUrl, audience, authorizationParams, clientId, cspOrigins, "
+     "domain, dpop, fullLane, issuer, leeway, redirectUri, renew, renewMargin, scope, "
+     "timeout."),
 ])
 def test_config_errors_name_the_setting(config, code, message):
     text = json.dumps({"issuer": ISSUER, "clientId": CLIENT_ID, **config})

@@ -36,7 +36,13 @@ from devtools.build.bytecode import (
     BytecodeError,
     compile_bytecode_zips,
 )
-from devtools.build.csp import MARKER, PolicyError, content_security_policy, insert_policy
+from devtools.build.csp import (
+    MARKER,
+    PolicyError,
+    content_security_policy,
+    discovered_origins,
+    insert_policy,
+)
 from devtools.build.preload import (
     PreloadError,
     add_compile_hints,
@@ -285,13 +291,20 @@ def copy_site_sources(root: Path, out: Path) -> None:
         shutil.copy2(source, out / source.name)
 
 
-def write_policy(out: Path, auth_config: dict | None, extra_origins: Sequence[str]) -> None:
-    """Put the Content-Security-Policy for these settings into the built index.html."""
+def write_policy(out: Path, auth_config: dict | None, extra_origins: Sequence[str],
+                 discover: bool = True) -> None:
+    """Put the Content-Security-Policy for these settings into the built index.html.
+
+    With `discover`, the provider's discovery document is read (briefly) for the
+    origins of its endpoints; what the build found or could not find goes to stderr."""
     if auth_config is None and (out / "auth_config.json").is_file():
         auth_config = json.loads((out / "auth_config.json").read_text())
     index = out / "index.html"
     try:
-        policy = content_security_policy(auth_config, extra_origins)
+        found = discovered_origins(auth_config, read=discover)
+        if found.note:
+            print(f"build: {found.note}", file=sys.stderr)
+        policy = content_security_policy(auth_config, extra_origins, found.origins)
         index.write_text(insert_policy(index.read_text(), policy))
     except PolicyError as error:
         raise BuildError(str(error)) from None
@@ -356,11 +369,15 @@ def build_site(
     *,
     plain: bool = False,
     extra_origins: Sequence[str] = (),
+    discover: bool = True,
     root: Path = ROOT,
     node_modules: Path | None = None,
     wheel_cache: Path | None = None,
 ) -> Path:
-    """Write the static site into out (cleared first) and return out."""
+    """Write the static site into out (cleared first) and return out.
+
+    `discover`: read the provider's discovery document for the Content-Security-Policy
+    (its endpoints' origins); off, or when it cannot be reached, the issuer's origin."""
     root = root.resolve()
     out = Path(out).resolve()
     node_modules = (node_modules or root / "node_modules").resolve()
@@ -382,7 +399,7 @@ def build_site(
         # Deploy-time settings replace the placeholder that public/ may carry.
         text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
         (out / "auth_config.json").write_text(text)
-    write_policy(out, auth_config, extra_origins)
+    write_policy(out, auth_config, extra_origins, discover)
     write_preload_hints(out, plain, root)
     return out
 
@@ -415,6 +432,7 @@ def build_app(
     auth_config: dict | None = None,
     *,
     extra_origins: Sequence[str] = (),
+    discover: bool = True,
     root: Path = ROOT,
     node_modules: Path | None = None,
     wheel_cache: Path | None = None,
@@ -452,7 +470,7 @@ def build_app(
         text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
         (out / "auth_config.json").write_text(text)
     if MARKER in (out / "index.html").read_text():
-        write_policy(out, auth_config, extra_origins)
+        write_policy(out, auth_config, extra_origins, discover)
     return out
 
 
@@ -475,7 +493,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--extra-origin", action="append", default=[],
         help="another origin the page may fetch from (a provider whose endpoints live on "
-        "hosts other than its issuer's); repeatable",
+        "hosts other than its issuer's; \"cspOrigins\" in auth_config.json does the same); "
+        "repeatable",
+    )
+    parser.add_argument(
+        "--no-discovery", action="store_true",
+        help="do not read the provider's discovery document for the Content-Security-Policy "
+        "(by default the build reads it, for a few seconds at most, and allows every origin "
+        "its endpoints are on)",
     )
     return parser.parse_args(argv)
 
@@ -489,11 +514,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise BuildError("--app needs --wheel: build it with "
                                  "python -m pip wheel . --no-deps -w dist/")
             out = build_app(args.app, args.out or ROOT / "_app", args.wheel, config,
-                            extra_origins=args.extra_origin, node_modules=args.node_modules)
+                            extra_origins=args.extra_origin, node_modules=args.node_modules,
+                            discover=not args.no_discovery)
         else:
             out = build_site(
                 args.out or ROOT / "_site", config, plain=args.plain,
                 extra_origins=args.extra_origin, node_modules=args.node_modules,
+                discover=not args.no_discovery,
             )
     except BuildError as error:
         print(f"build: error: {error}", file=sys.stderr)

@@ -2,7 +2,10 @@
 
     python -m devtools.build.pages_config OUT.json   (reads AUTH0_DOMAIN or OIDC_ISSUER,
                                                        CLIENT_ID, AUTH0_AUDIENCE, SCOPE,
-                                                       API_URL)
+                                                       API_URL, AUTHORIZATION_PARAMS)
+
+AUTHORIZATION_PARAMS is a JSON object, auth_config.json's "authorizationParams"
+(e.g. {"prompt": "consent", "ui_locales": "de"}).
 
 The result is checked by the library's own parser (oidc_spa.config), so a value the
 page would refuse fails the deployment with the page's own sentence, as a GitHub
@@ -53,6 +56,12 @@ def config_from(env: Mapping[str, str]) -> dict[str, Any]:
     for key, name in (("audience", "AUTH0_AUDIENCE"), ("scope", "SCOPE"), ("apiUrl", "API_URL")):
         if var(name):
             config[key] = var(name)
+    if var("AUTHORIZATION_PARAMS"):
+        try:
+            config["authorizationParams"] = json.loads(var("AUTHORIZATION_PARAMS"))
+        except ValueError:
+            raise SettingsProblem('the repository variable AUTHORIZATION_PARAMS must be a JSON '
+                                  'object, e.g. {"prompt": "consent"}') from None
     try:
         parse_settings(json.dumps(config), SOME_PAGE)
     except ConfigError as error:

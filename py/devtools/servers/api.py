@@ -28,12 +28,15 @@ SIGTERM stops it cleanly. One stderr line per request: method, path, status, nev
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import re
 import sys
 import threading
 import traceback
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,13 +45,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from devtools.servers.dpop_check import ProofRejected, SeenJtis, check_proof
 from devtools.servers.lifecycle import serve_until_signalled
 
 PROVIDER_TIMEOUT = 5.0  # seconds per call to the provider: the page is waiting
 MAX_BODY = 64 * 1024
 PREFLIGHT_MAX_AGE = 600
-# RFC 6750 2.1: the b64token syntax of a bearer credential.
-BEARER_RE = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
+# RFC 6750 2.1 / RFC 9449 7.1: a Bearer or DPoP credential, b64token syntax.
+CREDENTIAL_RE = re.compile(r"(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
+# The demo API's client at the provider (launcher.mjs: apiClients), for introspection.
+API_CLIENT_ID = "demo-api"
+API_CLIENT_SECRET_ENV = "OIDC_SPA_API_CLIENT_SECRET"
 
 
 # ----------------------------------------------------------------------------- answers
@@ -70,9 +77,10 @@ def invalid_request() -> Answer:
                   [("WWW-Authenticate", 'Bearer realm="api"')])
 
 
-def invalid_token() -> Answer:
-    return Answer(401, {"error": "invalid_token"},
-                  [("WWW-Authenticate", 'Bearer realm="api", error="invalid_token"')])
+def invalid_token(scheme: str = "Bearer") -> Answer:
+    challenge = ('DPoP algs="ES256", error="invalid_token"' if scheme == "DPoP"
+                 else 'Bearer realm="api", error="invalid_token"')
+    return Answer(401, {"error": "invalid_token"}, [("WWW-Authenticate", challenge)])
 
 
 def provider_unavailable(reason: str) -> Answer:
@@ -131,6 +139,7 @@ class Introspector:
     def __init__(self, issuer: str) -> None:
         self.issuer = issuer
         self._userinfo_endpoint: str | None = None
+        self._document: dict[str, Any] | None = None
         self._lock = threading.Lock()
 
     def userinfo_endpoint(self) -> str:
@@ -149,10 +158,39 @@ class Introspector:
         # OIDC Discovery 4.3: the document must name the issuer we were configured with.
         if document.get("issuer") != self.issuer:
             raise ProviderUnavailable("discovery names another issuer")
+        self._document = document
         endpoint = document.get("userinfo_endpoint")
         if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
             raise ProviderUnavailable("discovery has no usable userinfo_endpoint")
         return endpoint
+
+    def introspect(self, token: str, secret: str) -> dict[str, Any]:
+        """RFC 7662 at the provider, as the API's own client: whose the token is, and the
+        key it is bound to (cnf.jkt) when it is a DPoP token."""
+        with self._lock:
+            if self._document is None:
+                self._discover()
+            endpoint = (self._document or {}).get("introspection_endpoint")
+        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")):
+            raise ProviderUnavailable("discovery has no usable introspection_endpoint")
+        credentials = base64.b64encode(f"{API_CLIENT_ID}:{secret}".encode()).decode()
+        request = urllib.request.Request(
+            endpoint, data=urllib.parse.urlencode({"token": token}).encode(), method="POST",
+            headers={"Authorization": f"Basic {credentials}", "Accept": "application/json",
+                     "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            with _OPENER.open(request, timeout=PROVIDER_TIMEOUT) as response:
+                answer = json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            error.close()
+            raise ProviderUnavailable(f"introspection answered {error.code}") from None
+        except (OSError, ValueError) as error:
+            raise ProviderUnavailable(f"introspection: {error}") from None
+        if not isinstance(answer, dict) or answer.get("active") is not True:
+            raise TokenRejected
+        if not isinstance(answer.get("sub"), str) or not answer["sub"]:
+            raise ProviderUnavailable("introspection answer has no sub")
+        return answer
 
     def claims(self, token: str) -> dict[str, Any]:
         """The user's claims if the provider accepts the token."""
@@ -189,6 +227,7 @@ class Api:
     def __init__(self, issuer: str, allowed_origin: str) -> None:
         self.allowed_origin = allowed_origin
         self.introspector = Introspector(issuer)
+        self.seen_jtis = SeenJtis()
         self.calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.routes = {
@@ -215,7 +254,7 @@ class Api:
             return Answer(204, None)  # no CORS headers: the browser refuses the real call
         return Answer(204, None, [
             ("Access-Control-Allow-Methods", "GET, OPTIONS"),
-            ("Access-Control-Allow-Headers", "Authorization"),
+            ("Access-Control-Allow-Headers", "Authorization, DPoP"),
             ("Access-Control-Max-Age", str(PREFLIGHT_MAX_AGE)),
         ])
 
@@ -225,16 +264,19 @@ class Api:
         if headers.get("Origin") != self.allowed_origin:
             return vary
         return [*vary, ("Access-Control-Allow-Origin", self.allowed_origin),
-                ("Access-Control-Expose-Headers", "WWW-Authenticate")]
+                ("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce")]
 
     def private(self, headers: Message) -> Answer:
-        match = BEARER_RE.fullmatch(headers.get("Authorization", "").strip())
+        match = CREDENTIAL_RE.fullmatch(headers.get("Authorization", "").strip())
         if match is None or len(headers.get_all("Authorization") or []) > 1:
             return invalid_request()
+        scheme = "DPoP" if match.group(1).lower() == "dpop" else "Bearer"
+        token = match.group(2)
         try:
-            claims = self.introspector.claims(match.group(1))
-        except TokenRejected:
-            return invalid_token()
+            claims = self.checked_claims(scheme, token, headers)
+        except (TokenRejected, ProofRejected) as error:
+            sys.stderr.write(f"api: {scheme} token refused: {error or 'not active'}\n")
+            return invalid_token(scheme)
         except ProviderUnavailable as error:
             sys.stderr.write(f"api: provider unavailable: {error}\n")
             return provider_unavailable(str(error))
@@ -242,6 +284,33 @@ class Api:
             "message": f"Hello from the protected API, {display_name(claims)}!",
             "sub": claims["sub"], "called_at": utc_now_iso(),
         })
+
+    def checked_claims(self, scheme: str, token: str, headers: Message) -> dict[str, Any]:
+        """Whose the token is, once everything about it is checked.
+
+        With the API's client secret (the run command and the tests set it) the provider
+        introspects the token, and a DPoP-bound one (cnf.jkt) needs a proof of its key
+        made for this very request; a DPoP-bound token sent as Bearer is refused (RFC 9449
+        7.2). Without it, userinfo says whose a Bearer token is.
+        """
+        secret = os.environ.get(API_CLIENT_SECRET_ENV)
+        if not secret:
+            if scheme != "Bearer":
+                raise TokenRejected("DPoP tokens need introspection")
+            return self.introspector.claims(token)
+        info = self.introspector.introspect(token, secret)
+        bound = (info.get("cnf") or {}).get("jkt") if isinstance(info.get("cnf"), dict) else None
+        if scheme == "Bearer":
+            if bound:
+                raise TokenRejected("a DPoP-bound token sent as Bearer")
+            return info
+        proofs = headers.get_all("DPoP") or []
+        url = f"http://{headers.get('Host', '')}/api/private"
+        jkt = check_proof(proofs[0] if len(proofs) == 1 else None, method="GET", url=url,
+                          access_token=token, seen=self.seen_jtis)
+        if not bound or jkt != bound:
+            raise TokenRejected("the proof's key is not the one the token is bound to")
+        return info
 
     def public(self, headers: Message) -> Answer:
         return Answer(200, {"message": "Anyone can read this."})

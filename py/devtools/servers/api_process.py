@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from devtools.servers.api_secret import share_api_client_secret
 from devtools.servers.provider_process import ServerProcess, ServerStartError
 
 API_MODULE = "devtools.servers.api"
@@ -35,5 +36,6 @@ def api_args(*, issuer: str, allowed_origin: str, host: str, port: int) -> list[
 def start_api(*, issuer: str, allowed_origin: str, host: str = "127.0.0.1", port: int = 0,
               log_to: TextIO | None = None) -> ApiProcess:
     """Start the API and wait for it to listen. `log_to` receives its request log."""
+    share_api_client_secret()  # the provider and the API must agree on it
     args = api_args(issuer=issuer, allowed_origin=allowed_origin, host=host, port=port)
     return ApiProcess(args, log_to=log_to)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from devtools.paths import ROOT
+from devtools.servers.api_secret import share_api_client_secret
 from devtools.servers.provider_process import ProviderStartError, ServerProcess
 
 LAUNCHER = Path(__file__).resolve().with_name("oidc_provider") / "launcher.mjs"
@@ -94,6 +95,7 @@ def start_node_provider(*, client_id: str, redirect_uris: Iterable[str],
     a proxy that passes requests on to this one with their Host header. extra_args may add
     --id-token-ttl S, --access-token-ttl S or --no-refresh-token-rotation.
     """
+    share_api_client_secret()  # the provider and the API must agree on it
     args = provider_args(client_id=client_id, redirect_uris=redirect_uris,
                          post_logout_redirect_uris=post_logout_redirect_uris,
                          allowed_origins=allowed_origins, host=host, port=port, issuer=issuer,

@@ -10,8 +10,9 @@ import json
 
 from . import b64url
 from .record import Keys
+from .settings import OWN_PARAMETERS
 from .strict_json import is_number, json_object
-from .urls import origin, split_url, with_query, without_parameters
+from .urls import lower_ascii, origin, split_url, with_query, without_parameters
 
 # How long a started login may take before its callback is refused.
 TRANSACTION_LIFETIME_SECONDS = 15 * 60
@@ -78,8 +79,12 @@ def is_expired(transaction: dict, now: float) -> bool:
 
 
 def authorization_url(endpoint: str, client_id: str, scope: str, audience: str | None,
-                      transaction: dict) -> str:
-    """The URL that starts the login at the provider (its own query is kept)."""
+                      transaction: dict, extra: tuple = ()) -> str:
+    """The URL that starts the login at the provider (its own query is kept).
+
+    `extra`: authorizationParams as settings.authorization_params gives them, (name,
+    value) pairs sent after the library's own; one that would replace a parameter the
+    library sends is refused here too (ValueError), whoever built the pairs."""
     params = [
         ("response_type", "code"),
         ("client_id", client_id),
@@ -92,6 +97,12 @@ def authorization_url(endpoint: str, client_id: str, scope: str, audience: str |
     ]
     if audience:
         params.append(("audience", audience))
+    sent = [lower_ascii(name) for name, _ in params]
+    for name, value in extra:
+        if (lower_ascii(name) in sent or lower_ascii(name) in OWN_PARAMETERS
+                or not isinstance(value, str)):
+            raise ValueError("authorizationParams may not set " + name)
+        params.append((name, value))
     return with_query(endpoint, params)
 
 

@@ -36,6 +36,9 @@ def auth0_endpoints(domain: str) -> dict:
         "revocation_endpoint": base + "/oauth/revoke",
         "iss_parameter_supported": False,
         "signing_algorithms": ("RS256",),
+        # Auth0 has DPoP per tenant, and no discovery here to say so: "auto" leaves it
+        # off; "dpop": true in auth_config.json turns it on (oidc_spa.dpop.wants_dpop).
+        "dpop_algorithms": (),
     }
 
 
@@ -56,6 +59,9 @@ def read_discovery(text: str, expected_issuer: str) -> dict:
     found["iss_parameter_supported"] = (
         doc.get("authorization_response_iss_parameter_supported") is True)
     found["signing_algorithms"] = tuple(algorithms)
+    dpop = doc.get("dpop_signing_alg_values_supported", [])
+    found["dpop_algorithms"] = tuple(
+        dpop if isinstance(dpop, list) and all(isinstance(a, str) for a in dpop) else [])
     return found
 
 

@@ -20,6 +20,7 @@ RECORD_FIELDS = {
     "id_token": None, "access_token": None, "expires_at": None,
     "access_token_expires_at": None, "refresh_token": None, "scope": None, "profile": {},
     "issued_at": 0.0, "session_id": "", "generation": 0, "identity": {}, "extendable": True,
+    "token_type": "Bearer",
 }
 _REQUIRED = ("id_token", "access_token", "expires_at")
 
@@ -34,6 +35,8 @@ class Keys:
         self.ended = self.prefix + "ended"
         self.pending_logins = self.prefix + "pending_logins"
         self.renew_lock = self.prefix + "renew"
+        # The IndexedDB database of this app's DPoP keys (oidc_spa.browser_keys).
+        self.dpop_keys = self.prefix + "dpop"
 
     def record(self, session_id: str) -> str:
         return self.prefix + "session:" + session_id
@@ -68,6 +71,7 @@ def read_record(text: object) -> dict | None:
         and isinstance(record["generation"], int) and is_number(record["generation"])
         and isinstance(record["identity"], dict)
         and isinstance(record["extendable"], bool)
+        and record["token_type"] in ("Bearer", "DPoP")
     )
     return record if ok else None
 

@@ -15,8 +15,9 @@ DEFAULT_LEEWAY_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 15.0
 DEFAULT_RENEW_MARGIN_SECONDS = 60.0
 
-KNOWN_KEYS = ("apiOrigins", "apiUrl", "audience", "clientId", "domain", "fullLane", "issuer",
-              "leeway", "redirectUri", "renew", "renewMargin", "scope", "timeout")
+KNOWN_KEYS = ("apiOrigins", "apiUrl", "audience", "authorizationParams", "clientId",
+              "cspOrigins", "domain", "dpop", "fullLane", "issuer", "leeway", "redirectUri",
+              "renew", "renewMargin", "scope", "timeout")
 # When a page starts its full lane (Pyodide) if nothing needs it sooner: at once, once
 # the browser is idle after the first paint, or only when needed (a login's answer,
 # a renewal, an API call).
@@ -59,6 +60,9 @@ def read_settings(text: str | None, page_url: str) -> dict:
         "api_url": _api_url(raw),
         "api_origins": api_origins(raw),
         "full_lane": _full_lane(raw),
+        "dpop": _dpop(raw),
+        "authorization_params": authorization_params(raw),
+        "csp_origins": csp_origins(raw),
     }
 
 
@@ -81,16 +85,107 @@ def api_origins(raw: dict) -> tuple:
     """Where session.fetch may send the access token: apiUrl's origin and apiOrigins."""
     api_url = _api_url(raw)
     origins = [origin(api_url)] if api_url else []
-    extra = raw.get("apiOrigins", [])
+    return _origin_list(raw, "apiOrigins", origins, "config.api_origins", "config.api_origin")
+
+
+def csp_origins(raw: dict) -> tuple:
+    """More origins the built page's Content-Security-Policy lets it fetch from (the
+    provider's endpoints on other hosts than its issuer's): cspOrigins. Only the build
+    reads them; the page checks them as it checks apiOrigins."""
+    return _origin_list(raw, "cspOrigins", [], "config.csp_origins", "config.csp_origin")
+
+
+def _origin_list(raw: dict, key: str, origins: list, list_code: str, entry_code: str) -> tuple:
+    extra = raw.get(key, [])
     if not isinstance(extra, list) or not all(isinstance(item, str) for item in extra):
-        raise Problem("config.api_origins")
+        raise Problem(list_code)
     for item in extra:
         bare = item.rstrip("/")
         if not _is_bare_origin(bare) or not is_secure_url(item) or bare != origin(item):
-            raise Problem("config.api_origin", entry=item)
+            raise Problem(entry_code, entry=item)
         if origin(item) not in origins:
             origins.append(origin(item))
     return tuple(origins)
+
+
+# -- authorizationParams: more parameters for the authorization request -----------------
+
+# What the library sends itself, or what would take the login out of its hands: PKCE,
+# state and nonce (RFC 9700 2.1.1, OpenID Connect Core 3.1.2.1), where and how the
+# answer comes back, a request object replacing the parameters (RFC 9101), and secrets
+# that must never travel in the address bar (the code verifier, a client secret).
+# "dpop_jkt" (RFC 9449 10) binds the code to a key only the library may name. Compared
+# in lower case: a provider that reads names without case must not be given a second one.
+OWN_PARAMETERS = ("response_type", "state", "nonce", "code_challenge",
+                  "code_challenge_method", "code_verifier", "response_mode", "request",
+                  "request_uri", "client_secret", "client_assertion", "client_assertion_type",
+                  "dpop_jkt")
+# Parameters that have a setting of their own, by the setting's name.
+PARAMETER_SETTINGS = {"client_id": "clientId", "redirect_uri": "redirectUri", "scope": "scope",
+                      "audience": "audience"}
+# OpenID Connect Core 3.1.2.1, and "create" (OpenID Connect Prompt Create 1.0).
+PROMPT_VALUES = ("none", "login", "consent", "select_account", "create")
+# max_age in seconds: at most 2^31 - 1, what providers that keep it in a 32-bit integer read.
+MAX_AGE_LIMIT = 2147483647
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
+MAX_PARAMETER_NAME = 64
+MAX_PARAMETER_VALUE = 2000
+
+
+def authorization_params(raw: dict) -> tuple:
+    """authorizationParams as (name, value) pairs sorted by name (so both lanes send
+    them in one order), every value a string as the URL carries it; Problem names the
+    first parameter that is wrong."""
+    given = raw.get("authorizationParams", {})
+    if not isinstance(given, dict):
+        raise Problem("config.authorization_params")
+    pairs = []
+    for name in sorted(given):
+        value = given[name]
+        if (not isinstance(name, str) or not 1 <= len(name) <= MAX_PARAMETER_NAME
+                or not all(c in _NAME_CHARS for c in name)):
+            raise Problem("config.authorization_param_name", name=name)
+        lowered = lower_ascii(name)
+        if lowered in PARAMETER_SETTINGS:
+            raise Problem("config.authorization_param_setting", name=name,
+                          setting=PARAMETER_SETTINGS[lowered])
+        if lowered in OWN_PARAMETERS:
+            raise Problem("config.authorization_param_reserved", name=name)
+        if name == "max_age":
+            pairs.append((name, _max_age(value)))
+            continue
+        if (not isinstance(value, str) or not _words(value) or len(value) > MAX_PARAMETER_VALUE
+                or value[0] in _SPACES or value[-1] in _SPACES
+                or any(ord(c) < 0x20 or ord(c) == 0x7f for c in value)):
+            raise Problem("config.authorization_param_value", name=name)
+        if name == "prompt":
+            _check_prompt(value)
+        pairs.append((name, value))
+    return tuple(pairs)
+
+
+def max_age_of(pairs: tuple) -> int | None:
+    """The max_age the authorization request sends (seconds), or None."""
+    for name, value in pairs:
+        if name == "max_age":
+            return int(value)
+    return None
+
+
+def _max_age(value: object) -> str:
+    if (isinstance(value, bool) or not isinstance(value, int)
+            or not 0 <= value <= MAX_AGE_LIMIT):
+        raise Problem("config.max_age", high=MAX_AGE_LIMIT)
+    return str(value)
+
+
+def _check_prompt(value: str) -> None:
+    """Space-separated values of PROMPT_VALUES, each once; "none" only alone (OpenID
+    Connect Core 3.1.2.1: none with any other value is an error)."""
+    values = value.split(" ")
+    if (not all(item in PROMPT_VALUES for item in values) or len(set(values)) != len(values)
+            or ("none" in values and len(values) > 1)):
+        raise Problem("config.prompt", choices=", ".join(PROMPT_VALUES[1:]))
 
 
 def is_host_name(text: str) -> bool:
@@ -142,6 +237,14 @@ def _api_url(raw: dict) -> str | None:
     value = _required_text(raw, "apiUrl")
     if not is_secure_url(value):
         raise Problem("config.api_url")
+    return value
+
+
+def _dpop(raw: dict) -> object:
+    """DPoP (RFC 9449): true (required), false, or "auto" (when the provider offers it)."""
+    value = raw.get("dpop", "auto")
+    if value is not True and value is not False and value != "auto":
+        raise Problem("config.dpop")
     return value
 
 

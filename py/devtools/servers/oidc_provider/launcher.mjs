@@ -19,7 +19,9 @@
 // page, implied consent for the first-party demo client (offline_access included), sign-out
 // without a confirmation click when an id_token_hint names the session, CORS for the listed
 // origins only, and with --test-controls under /_test/: a request log, settings, test users
-// and a refresh token's state.
+// and a refresh token's state. Two of the settings undo our own kindnesses for a test: one
+// makes sign-ins report an earlier time (auth_time, for max_age), the other leaves
+// offline_access to the library's rule (granted only with prompt=consent).
 
 import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -150,6 +152,21 @@ function signingKey() {
   return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
 }
 
+// The demo API's own client, when the environment gives its secret (the run command and
+// the tests make a random one per run and pass it to both processes): it may only
+// introspect tokens (no grant, no redirect).
+const API_CLIENT_ID = 'demo-api';
+
+function apiClients() {
+  const secret = process.env.OIDC_SPA_API_CLIENT_SECRET;
+  if (!secret) return [];
+  return [{
+    client_id: API_CLIENT_ID, client_secret: secret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: [], response_types: [], redirect_uris: [],
+  }];
+}
+
 // `settings` is read on every use, so /_test/settings takes effect on the next token.
 function configuration({ options, settings, users, formTargets }) {
   return {
@@ -161,8 +178,8 @@ function configuration({ options, settings, users, formTargets }) {
       response_types: ['code'],
       redirect_uris: options.redirectUris,
       post_logout_redirect_uris: options.postLogoutRedirectUris,
-    }],
-    clientAuthMethods: ['none'],
+    }, ...apiClients()],
+    clientAuthMethods: ['none', 'client_secret_basic'],
     responseTypes: ['code'],
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     claims: {
@@ -186,6 +203,9 @@ function configuration({ options, settings, users, formTargets }) {
       devInteractions: { enabled: false }, // routes.mjs has the sign-in page
       pushedAuthorizationRequests: { enabled: false }, // on by default; nothing here uses it
       revocation: { enabled: true },
+      // RFC 7662, for the demo API (apiClients): how it learns whose a token is and, for a
+      // DPoP-bound one, the key it is bound to (cnf.jkt).
+      introspection: { enabled: true },
       dPoP: { enabled: true }, // offered; required only for clients with dpop_bound_access_tokens
       rpInitiatedLogout: {
         enabled: true,
@@ -246,6 +266,7 @@ function configuration({ options, settings, users, formTargets }) {
       // offline_access back when the client asked for it, so the code carries it and the
       // default issueRefreshToken issues a refresh token.
       async scope(ctx, value, client) {
+        if (settings.offlineAccessNeedsConsent) return; // the library's rule, unchanged
         const sent = (ctx.method === 'POST' ? ctx.oidc.body : ctx.query).scope;
         const asked = typeof sent === 'string' && sent.split(' ').includes('offline_access');
         const scopes = value ? value.split(' ') : [];
@@ -283,8 +304,10 @@ async function main() {
     idTokenTtl: options.idTokenTtl,
     accessTokenTtl: options.accessTokenTtl,
     rotateRefreshTokens: options.rotateRefreshTokens,
+    loginAge: 0, // seconds a sign-in says it happened before now (auth_time)
+    offlineAccessNeedsConsent: false,
   };
-  const log = { token_calls: [], revocations: [], userinfo_calls: 0 };
+  const log = { authorizations: [], token_calls: [], revocations: [], userinfo_calls: 0 };
   // Refresh token values by SHA-256 prefix, kept with the test controls only: they let
   // GET /_test/refresh-token look a token up that the log names by prefix.
   const issuedRefreshTokens = options.testControls ? new Map() : undefined;

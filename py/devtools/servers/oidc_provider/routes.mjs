@@ -120,7 +120,10 @@ export function corsForAllowedOriginsOnly(allowedOrigins) {
 }
 
 // Fills the log GET /_test/log shows. Secrets appear only as SHA-256 prefixes; with the test
-// controls, refreshTokens (a Map) keeps the values of refresh tokens seen, by prefix.
+// controls, refreshTokens (a Map) keeps the values of refresh tokens seen, by prefix. An
+// authorization request is logged with its query as sent (state, nonce and code_challenge
+// only as "(sent)") and the HTTP status the provider answered it with.
+const HIDDEN_AUTHORIZATION_PARAMETERS = new Set(['state', 'nonce', 'code_challenge']);
 export function recordForTests(log, refreshTokens) {
   const prefix = (token) => (typeof token === 'string'
     ? createHash('sha256').update(token).digest('hex').slice(0, 16) : null);
@@ -132,7 +135,11 @@ export function recordForTests(log, refreshTokens) {
     if (ctx.method !== 'POST' && ctx.method !== 'GET') return;
     const params = ctx.oidc?.params ?? ctx.oidc?.body ?? {};
     const outcome = ctx.status === 200 ? 'ok' : (ctx.body?.error ?? `http_${ctx.status}`);
-    if (ctx.path === ROUTES.token && ctx.method === 'POST') {
+    if (ctx.path === ROUTES.authorization && ctx.method === 'GET') {
+      const query = Object.fromEntries(Object.entries(ctx.query).map(([name, value]) => [
+        name, HIDDEN_AUTHORIZATION_PARAMETERS.has(name) ? '(sent)' : value]));
+      log.authorizations.push({ query, status: ctx.status });
+    } else if (ctx.path === ROUTES.token && ctx.method === 'POST') {
       const refresh = params.grant_type === 'refresh_token';
       if (refresh) keep(params.refresh_token);
       if (ctx.status === 200) keep(ctx.body.refresh_token);
@@ -223,7 +230,7 @@ function postLocally(url, headers, body) {
 
 // The sign-in page at interactions.url. Its form posts to the same path, the one the
 // library's interaction cookie is scoped to.
-function interactions(provider, users, formTargets) {
+function interactions(provider, users, formTargets, settings) {
   const expired = (ctx) => sendPage(ctx, formTargets, 400, 'Sign-in expired',
     '<p>This sign-in request is unknown or expired. Start again from the application.</p>');
   const showLogin = (ctx, { uid, params }, username, message) => sendPage(ctx, formTargets, 200,
@@ -264,15 +271,23 @@ function interactions(provider, users, formTargets) {
     }
     const user = users.check(form.get('username'), form.get('password'));
     if (!user) return showLogin(ctx, details, form.get('username') ?? '', 'Wrong username or password.');
-    return finish(ctx, { login: { accountId: user.sub, amr: ['pwd'] } }, false);
+    // ts (the library's auth_time) only when a test asks for an earlier one.
+    const ts = settings.loginAge ? Math.floor(Date.now() / 1000) - settings.loginAge : undefined;
+    return finish(ctx, { login: { accountId: user.sub, amr: ['pwd'], ts } }, false);
   };
 }
 
 const isSeconds = (value) => Number.isInteger(value) && value >= 1;
+const isFlag = (value) => typeof value === 'boolean';
 const SETTINGS = { // name in JSON: [name in `settings`, check, what the check wants]
   id_token_ttl: ['idTokenTtl', isSeconds, 'an integer >= 1'],
   access_token_ttl: ['accessTokenTtl', isSeconds, 'an integer >= 1'],
-  rotate_refresh_tokens: ['rotateRefreshTokens', (value) => typeof value === 'boolean', 'true or false'],
+  rotate_refresh_tokens: ['rotateRefreshTokens', isFlag, 'true or false'],
+  // A sign-in reports it happened this many seconds ago (auth_time), as if the user had
+  // signed in earlier and the provider had not asked again despite max_age.
+  login_age: ['loginAge', (value) => Number.isInteger(value) && value >= 0, 'an integer >= 0'],
+  // offline_access only with prompt=consent, as node-oidc-provider has it by itself.
+  offline_access_needs_consent: ['offlineAccessNeedsConsent', isFlag, 'true or false'],
 };
 
 function parseSettings(text) {
@@ -336,11 +351,13 @@ function testControls({ provider, settings, log, issuedRefreshTokens }) {
     id_token_ttl: settings.idTokenTtl,
     access_token_ttl: settings.accessTokenTtl,
     rotate_refresh_tokens: settings.rotateRefreshTokens,
+    login_age: settings.loginAge,
+    offline_access_needs_consent: settings.offlineAccessNeedsConsent,
   });
   return {
     'GET /_test/log': (ctx) => json(ctx, 200, log),
     'POST /_test/reset-log': (ctx) => {
-      Object.assign(log, { token_calls: [], revocations: [], userinfo_calls: 0 });
+      Object.assign(log, { authorizations: [], token_calls: [], revocations: [], userinfo_calls: 0 });
       json(ctx, 200, log);
     },
     'GET /_test/refresh-token': async (ctx) => json(ctx, 200, {
@@ -363,7 +380,7 @@ function testControls({ provider, settings, log, issuedRefreshTokens }) {
 export function ownRoutes({
   provider, users, formTargets, settings, log, issuedRefreshTokens, withTestControls,
 }) {
-  const interaction = interactions(provider, users, formTargets);
+  const interaction = interactions(provider, users, formTargets, settings);
   const controls = new Map(Object.entries(withTestControls
     ? testControls({ provider, settings, log, issuedRefreshTokens }) : {}));
   return async function route(ctx, next) {
