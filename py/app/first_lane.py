@@ -5,7 +5,8 @@ reads the kept session with the rules the full lane uses (oidc_spa.portable), pa
 `authenticated` with the profile or `anonymous`, and handles Log in and Log out, so a
 visitor can sign in and out without Pyodide ever loading. It starts the full lane
 (Pyodide with PyJWT: main.py and sample_page) when that is needed: a login's answer in
-the address bar, a renewal coming due, Call API, settings or storage it cannot use,
+the address bar, a renewal coming due, Call API, Log in in a popup (it opens the popup
+at the click; the full lane finishes the login), settings or storage it cannot use,
 and otherwise as the `fullLane` setting says (eager, idle, on-demand). The full lane
 sets data-lane="full" when it has taken over; from then on this lane does nothing.
 
@@ -256,6 +257,8 @@ def on_click(selector: str, action: str) -> None:
 
     def clicked(_event: object) -> None:
         if not full_lane_running():
+            if action in AT_CLICK:
+                AT_CLICK[action]()  # now, inside the click, or the browser refuses it
             keep(run())
 
     document.querySelector(selector).addEventListener("click", clicked)
@@ -292,7 +295,28 @@ async def call_api_later(_lane: FirstLane) -> None:
     start_full_lane("call-api", queued="call-api")
 
 
-ACTIONS = {"login": FirstLane.log_in, "logout": FirstLane.log_out, "call-api": call_api_later}
+# The popup login's window, as oidc_spa.popup names it (POPUP_NAME, POPUP_FEATURES; a
+# CPython test keeps them equal): opened here at the click, about:blank, and taken over by
+# name by the full lane, which sends it to the provider and finishes the login.
+POPUP_NAME = "oidc_spa_login"
+POPUP_FEATURES = "popup,width=520,height=680"
+
+
+def open_login_popup() -> None:
+    """A browser opens a popup only inside the user's click: this lane opens it, and the
+    full lane (which alone can finish a login) navigates it. A blocked popup (null) is the
+    full lane's to report: it finds no window of that name and says so."""
+    js.window.open("", POPUP_NAME, POPUP_FEATURES)
+
+
+async def login_popup_later(_lane: FirstLane) -> None:
+    """The full lane finishes a popup login (the code exchange, the ID token): queued."""
+    start_full_lane("login-popup", queued="login-popup")
+
+
+ACTIONS = {"login": FirstLane.log_in, "logout": FirstLane.log_out, "call-api": call_api_later,
+           "login-popup": login_popup_later}
+AT_CLICK = {"login-popup": open_login_popup}
 # The painted lane, once there is one (a list: module globals are not rebound).
 LANE: list = []
 
@@ -317,6 +341,7 @@ async def run() -> None:
     on_click(".btn-login", "login")
     on_click(".btn-logout", "logout")
     on_click(".btn-call-api", "call-api")
+    on_click(".btn-login-popup", "login-popup")
     page_url = js.location.href
     if is_callback(page_url):
         start_full_lane("callback")

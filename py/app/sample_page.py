@@ -28,7 +28,9 @@ from oidc_spa.browser import (
     create_session,
     current_url,
     keep_in_step,
+    log_in_with_popup,
     navigate,
+    open_popup,
     start_on_page,
 )
 from oidc_spa.session import SessionChange
@@ -120,6 +122,7 @@ async def main() -> None:
         document.body.dataset.lane = "full"
         report(error)
         element(".btn-login").disabled = True
+        element(".btn-login-popup").disabled = True
         element("#login-message").textContent = NOT_SET_UP
         show_state("anonymous")
         return
@@ -149,6 +152,22 @@ async def main() -> None:
             show_message(NO_STORAGE_FOR_LOGIN)
             return
         navigate(url)
+
+    async def login_in_popup(popup: Any = None) -> None:
+        """The popup was opened at the click (here, or by the first lane: then None, and
+        log_in_with_popup takes the window of that name over). The page does not reload."""
+        show_message(None)
+        result = await log_in_with_popup(session, popup)
+        for note in result.note_messages:
+            js.console.warn(note)
+        if result.warning:
+            show_message(result.warning)
+        show_session(session)
+
+    def popup_clicked(_event: Any) -> Any:
+        popup = open_popup()  # synchronously, inside the click: else the browser blocks it
+        button = element(".btn-login-popup")
+        return asyncio.ensure_future(run_guarded(lambda: login_in_popup(popup), button))
 
     async def logout() -> None:
         show_message(None)
@@ -181,7 +200,9 @@ async def main() -> None:
     on_click(".btn-login", login)
     on_click(".btn-logout", logout)
     on_click(".btn-call-api", call_api)
-    queued = {"login": login, "logout": logout, "call-api": call_api}.get(
+    element(".btn-login-popup").addEventListener("click", create_proxy(popup_clicked))
+    queued = {"login": login, "logout": logout, "call-api": call_api,
+              "login-popup": login_in_popup}.get(
         document.body.getAttribute("data-queued") or "")
     if queued is not None:
         document.body.removeAttribute("data-queued")

@@ -33,8 +33,11 @@ class LoginTransaction(NamedTuple):
     created_at: float
 
     @classmethod
-    def start(cls, settings: Settings, return_to: str, now: float) -> LoginTransaction:
-        return cls(**login.new_transaction(random_bytes, settings.redirect_uri, return_to, now))
+    def start(cls, settings: Settings, return_to: str, now: float,
+              redirect_uri: str | None = None) -> LoginTransaction:
+        """`redirect_uri`: this login's own (a popup's), else the settings'."""
+        return cls(**login.new_transaction(random_bytes, redirect_uri or settings.redirect_uri,
+                                           return_to, now))
 
     def to_data(self) -> dict[str, Any]:
         return self._asdict()

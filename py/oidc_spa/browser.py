@@ -8,6 +8,11 @@ An app needs three calls:
     session = await create_session()      # auth_config.json, storage, fetch, WebCrypto, lock
     result = await start_on_page(session)  # finish a login or restore one; tidy the address bar
     keep_in_step(session, on_change)       # renewals, expiry, other tabs, while the page is open
+
+A login in a popup instead of a redirect (no page load, no second Python start):
+
+    popup = open_popup()                              # inside the click handler, synchronously
+    result = await log_in_with_popup(session, popup)  # the same checks, then stored
 """
 
 from __future__ import annotations
@@ -26,11 +31,21 @@ from pyodide.ffi import (  # type: ignore[import-not-found]
     to_js,
 )
 
+from .authorize import CallbackResponse
 from .browser_keys import IndexedDbKeys
 from .config import parse_settings
-from .errors import AuthError, NetworkError, SessionEndedError
+from .errors import AuthError, NetworkError, PopupError, SessionEndedError
 from .lock import LocalLock, LockTimeout
 from .outcomes import SessionChange, StartResult
+from .popup import (
+    POPUP_FEATURES,
+    POPUP_NAME,
+    POPUP_TIMEOUT_SECONDS,
+    channel_name,
+    popup_answer,
+    popup_redirect_uri,
+    state_of,
+)
 from .session import Session
 from .store import FallbackStorage, MemoryStorage
 from .transport import HttpResponse
@@ -47,7 +62,9 @@ __all__ = [
     "current_url",
     "fetch_text",
     "keep_in_step",
+    "log_in_with_popup",
     "navigate",
+    "open_popup",
     "page_storage",
     "replace_url",
     "start_on_page",
@@ -375,3 +392,109 @@ def keep_in_step(session: Session, on_change: Callable[[SessionChange], object],
 
 def _log_unexpected(error: BaseException) -> None:
     js.console.error("oidc_spa: " + "".join(traceback.format_exception(error)))
+
+
+# -- popup login ----------------------------------------------------------------------
+
+# How often the popup's `closed` is looked at, and how long a message may still arrive
+# after the popup closed (the callback page posts, then closes itself).
+_POPUP_POLL_SECONDS = 0.25
+_POPUP_CLOSE_GRACE_SECONDS = 0.5
+
+
+def open_popup() -> Any:
+    """The login's popup window (about:blank until log_in_with_popup sends it to the
+    provider), or None when the browser blocked it. Call it synchronously in the click's
+    handler: a popup opened later is blocked. A window of the same name already open (the
+    first lane opens it at the click and the full lane takes it over) is reused as it is."""
+    popup = js.window.open("", POPUP_NAME, POPUP_FEATURES)
+    return popup if popup else None  # null comes as None or jsnull
+
+
+async def log_in_with_popup(session: Session, popup: Any = None, *,
+                            timeout: float = POPUP_TIMEOUT_SECONDS,
+                            redirect_uri: str | None = None) -> StartResult:
+    """Log in in a popup; the page stays as it is (no reload, address bar untouched).
+
+    `popup`: the window open_popup() opened in the click (None: opened here, or the one of
+    that name reused). It goes to the provider with `redirect_uri` (default: the settings'
+    redirect URI with its last path segment replaced by popup_callback.html, a static page
+    that hands the URL back); the answer is accepted only from this page's origin and from
+    that very window (or, when the popup lost its opener, on the app's BroadcastChannel),
+    and only with this login's state. Then `session.finish_login` does what the redirect
+    login does (state, iss, code exchange, ID token, DPoP) and stores the session.
+
+    PopupError "popup.blocked", "popup.closed" or "popup.timeout" (after `timeout`
+    seconds) when no answer comes: the started login is forgotten, nothing is stored.
+    Any AuthError of the login itself as for the redirect login.
+    """
+    popup = popup or open_popup()
+    if not popup:
+        raise PopupError("popup.blocked")
+    redirect_uri = redirect_uri or popup_redirect_uri(session.settings.redirect_uri)
+    try:
+        url = await session.login_url(current_url(), redirect_uri=redirect_uri)
+    except BaseException:
+        popup.close()
+        raise
+    state = state_of(url)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[CallbackResponse] = loop.create_future()
+    own_origin = str(js.window.location.origin)
+
+    def offer(data: Any) -> None:
+        response = popup_answer(data, redirect_uri, state)
+        if response is not None and not answer.done():
+            answer.set_result(response)
+
+    def on_message(event: Any) -> None:
+        # Only this page's origin, and only the window this login opened.
+        same_window = bool(getattr(js.Object, "is")(event.source, popup))
+        if str(event.origin) == own_origin and same_window:
+            offer(event.data)
+
+    def on_broadcast(event: Any) -> None:  # BroadcastChannel: this origin's pages only
+        offer(event.data)
+
+    message_listener = create_proxy(on_message)
+    js.window.addEventListener("message", message_listener)
+    channel = None
+    if getattr(js, "BroadcastChannel", None) is not None:
+        channel = js.BroadcastChannel.new(channel_name(redirect_uri))
+        broadcast_listener = create_proxy(on_broadcast)
+        channel.addEventListener("message", broadcast_listener)
+    try:
+        if popup.closed:  # e.g. closed while the full lane was starting
+            raise PopupError("popup.closed")
+        popup.location.replace(url)
+        response = await _popup_answer(popup, answer, loop.time() + timeout, timeout)
+    except BaseException:
+        session.store.take_transaction(state, session.clock())  # forget the started login
+        if not popup.closed:
+            popup.close()
+        raise
+    finally:
+        js.window.removeEventListener("message", message_listener)
+        message_listener.destroy()
+        if channel is not None:
+            channel.close()
+            broadcast_listener.destroy()
+    if not popup.closed:
+        popup.close()
+    result = await session.finish_login(response)
+    return result._replace(clean_url=None)  # the page never left: its address stays
+
+
+async def _popup_answer(popup: Any, answer: asyncio.Future[CallbackResponse],
+                        deadline: float, timeout: float) -> CallbackResponse:
+    loop = asyncio.get_running_loop()
+    while not answer.done():
+        if popup.closed:
+            await asyncio.wait([answer], timeout=_POPUP_CLOSE_GRACE_SECONDS)
+            if not answer.done():
+                raise PopupError("popup.closed")
+        elif loop.time() >= deadline:
+            raise PopupError("popup.timeout", seconds=f"{timeout:g}")
+        else:
+            await asyncio.wait([answer], timeout=_POPUP_POLL_SECONDS)
+    return answer.result()

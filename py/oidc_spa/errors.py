@@ -51,6 +51,11 @@ class CallbackError(AuthError):
     """The URL the browser came back with is not a response to our own login."""
 
 
+class PopupError(AuthError):
+    """A popup login did not get its answer: the popup was blocked, closed or timed out
+    (nothing is stored), or its return address is not on the page's site."""
+
+
 class ProviderError(AuthError):
     """The provider answered the login with an OAuth error (e.g. access_denied).
 

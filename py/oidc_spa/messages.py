@@ -116,6 +116,14 @@ MESSAGES: dict[str, str] = {
         "The sign-in response has no authorization code. Please sign in again.",
     "callback.unusable_answer":
         "The sign-in provider sent an answer this app cannot use. Please sign in again.",
+    # A popup login (PopupError): nothing is stored when it fails
+    "popup.blocked":
+        "The browser blocked the sign-in window. Allow pop-ups for this site, or use Log in.",
+    "popup.closed": "The sign-in window was closed before the sign-in finished.",
+    "popup.timeout":
+        "The sign-in window got no answer within {seconds} seconds. Please try again.",
+    "popup.redirect_uri":
+        "The sign-in window's return address must be on this page's own site, {origin}.",
     # The provider answered the login with an OAuth error (ProviderError); the
     # provider's own description, if any, follows the sentence (PROVIDER_SAID).
     "provider.access_denied": "The sign-in was cancelled or not allowed.",

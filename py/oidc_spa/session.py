@@ -38,6 +38,7 @@ from .lock import LocalLock, Lock
 from .logout import id_token_hint, provider_logout_url, refresh_tokens_to_revoke
 from .outcomes import SessionChange, StartResult, classify_change, login_notes
 from .pkce import random_token
+from .popup import check_popup_redirect_uri
 from .profile import profile_from
 from .provider_client import ProviderClient
 from .renewal import BUSY_RETRY_SECONDS as BUSY_RETRY_SECONDS  # re-exported: the tests
@@ -171,11 +172,14 @@ class Session:
 
     # -- user actions --------------------------------------------------------
 
-    async def login_url(self, return_to: str) -> str:
-        """Start a login: remember it, and return the provider URL to send the browser to."""
+    async def login_url(self, return_to: str, *, redirect_uri: str | None = None) -> str:
+        """Start a login: remember it, and return the provider URL to send the browser to.
+        `redirect_uri`: this login's (a popup's callback page), on the page's origin."""
+        if redirect_uri is not None:
+            check_popup_redirect_uri(redirect_uri, self.settings.redirect_uri)
         metadata = await self.client.metadata()
         now = self.clock()
-        transaction = LoginTransaction.start(self.settings, return_to, now)
+        transaction = LoginTransaction.start(self.settings, return_to, now, redirect_uri)
         self.store.save_transaction(transaction, now)
         return authorization_url(metadata, self.settings, transaction)
 

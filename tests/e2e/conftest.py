@@ -29,6 +29,7 @@ from devtools.chromium import CHROMIUM_ARGS, chromium_executable
 from devtools.servers.api_process import start_api
 from devtools.servers.node_provider_process import NodeProviderProcess, start_node_provider
 from devtools.servers.serve import serve_in_thread
+from oidc_spa.popup import popup_redirect_uri
 
 CLIENT_ID = "e2e-spa"
 # The site's builds, as paths below its URL: the default (fast) one, one asking for
@@ -146,7 +147,9 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
     try:
         with serve_in_thread(root, BASE_PATH) as site_url, start_node_provider(
             client_id=CLIENT_ID, issuer=proxy.url,
-            redirect_uris=[site_url + v for v in VARIANTS],
+            # each build's page, and its popup login's return page (oidc_spa.popup)
+            redirect_uris=[uri for v in VARIANTS
+                           for uri in (site_url + v, popup_redirect_uri(site_url + v))],
             post_logout_redirect_uris=[site_url + v for v in VARIANTS],
             allowed_origins=[site_url.split(BASE_PATH)[0]], test_controls=True,
         ) as process:

@@ -35,6 +35,7 @@ from devtools.servers.provider_process import ProviderStartError
 from devtools.servers.serve import REVALIDATE, serve_in_thread
 from oidc_spa.config import parse_settings
 from oidc_spa.errors import ConfigError
+from oidc_spa.popup import popup_redirect_uri
 from oidc_spa.urls import is_loopback, origin
 
 # Like a GitHub Pages project site, so relative URLs are tested as deployed.
@@ -150,7 +151,8 @@ def start_local_provider(stack: contextlib.ExitStack, args: argparse.Namespace,
     """The provider process with the site registered; returns its issuer."""
     try:
         provider = stack.enter_context(start_node_provider(
-            client_id=CLIENT_ID, redirect_uris=[site_url], post_logout_redirect_uris=[site_url],
+            client_id=CLIENT_ID, redirect_uris=[site_url, popup_redirect_uri(site_url)],
+            post_logout_redirect_uris=[site_url],
             allowed_origins=[origin(site_url)], host=args.host, port=args.provider_port))
     except ProviderStartError as error:
         if "Address already in use" in str(error):  # lost a race with another program
@@ -224,7 +226,7 @@ def auth0_banner(site_url: str, config: dict[str, Any]) -> str:
         "  The PyScript login demo is running with your provider's settings.\n\n"
         f"  Open:  {site_url}\n\n"
         "  Allow these in your application's settings (Auth0 dashboard):\n"
-        f"    Allowed Callback URLs:  {callback}\n"
+        f"    Allowed Callback URLs:  {callback}, {popup_redirect_uri(callback)}\n"
         f"    Allowed Logout URLs:    {site_url}\n"
         f"    Allowed Web Origins:    {origin(site_url)}\n\n"
         "  Ctrl-C stops everything.\n"
