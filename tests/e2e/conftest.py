@@ -70,8 +70,7 @@ class Site:
 
 # The launcher's defaults, which every test gets back (Provider.reset).
 DEFAULT_SETTINGS = {"id_token_ttl": 3600, "access_token_ttl": 3600, "rotate_refresh_tokens": True,
-                    "login_age": 0, "offline_access_needs_consent": False,
-                    "dpop_nonce_required": False}
+                    "login_age": 0, "offline_access_needs_consent": False}
 
 
 @dataclass

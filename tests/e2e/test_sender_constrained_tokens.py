@@ -123,19 +123,3 @@ def test_logout_deletes_the_key(page, site):
     while KEYS_DATABASE in page.evaluate(names):
         assert time.monotonic() < deadline, "the key database is still there"
         page.wait_for_timeout(100)
-
-
-def test_a_provider_that_asks_for_its_dpop_nonce_gets_it_on_the_one_retry(page, site,
-                                                                           provider):
-    """RFC 9449 8: the provider answers use_dpop_nonce with a DPoP-Nonce header; the page
-    retries once with a proof that carries it, and renews with the nonce it kept."""
-    token_posts: list[str] = []
-    page.on("request", lambda r: token_posts.append(r.headers.get("dpop", ""))
-            if r.url.endswith("/token") and r.method == "POST" else None)
-    provider.settings(dpop_nonce_required=True)
-    open_app(page, site.url)
-    log_in(page, "alice", "alice-demo")
-    assert session_record(page)["token_type"] == "DPoP"
-    nonces = [jwt.decode(proof, options={"verify_signature": False}).get("nonce")
-              for proof in token_posts]
-    assert nonces[0] is None and len(nonces) == 2 and nonces[1]  # refused once, then it

@@ -340,8 +340,7 @@ def test_revoked_refresh_token_stops_working_and_is_logged(issuer: str) -> None:
 def test_settings_change_token_lifetimes(issuer: str) -> None:
     assert change_settings(issuer, id_token_ttl=5, access_token_ttl=7).json() == {
         "id_token_ttl": 5, "access_token_ttl": 7, "rotate_refresh_tokens": True,
-        "login_age": 0, "offline_access_needs_consent": False,
-        "dpop_nonce_required": False}
+        "login_age": 0, "offline_access_needs_consent": False}
     try:
         tokens = signed_in_tokens(issuer)
         claims = verify_id_token(issuer, tokens["id_token"])

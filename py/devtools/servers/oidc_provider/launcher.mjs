@@ -206,13 +206,7 @@ function configuration({ options, settings, users, formTargets }) {
       // RFC 7662, for the demo API (apiClients): how it learns whose a token is and, for a
       // DPoP-bound one, the key it is bound to (cnf.jkt).
       introspection: { enabled: true },
-      // Offered; required only for clients with dpop_bound_access_tokens. Server nonces
-      // (RFC 9449 8) are supported, and asked for when a test says so.
-      dPoP: {
-        enabled: true,
-        nonceSecret: randomBytes(32),
-        requireNonce: () => settings.dpopNonceRequired,
-      },
+      dPoP: { enabled: true }, // offered; required only for clients with dpop_bound_access_tokens
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => sendPage(ctx, formTargets, 200, 'Sign out',
@@ -312,7 +306,6 @@ async function main() {
     rotateRefreshTokens: options.rotateRefreshTokens,
     loginAge: 0, // seconds a sign-in says it happened before now (auth_time)
     offlineAccessNeedsConsent: false,
-    dpopNonceRequired: false,
   };
   const log = { authorizations: [], token_calls: [], revocations: [], userinfo_calls: 0 };
   // Refresh token values by SHA-256 prefix, kept with the test controls only: they let

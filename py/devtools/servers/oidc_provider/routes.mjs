@@ -288,8 +288,6 @@ const SETTINGS = { // name in JSON: [name in `settings`, check, what the check w
   login_age: ['loginAge', (value) => Number.isInteger(value) && value >= 0, 'an integer >= 0'],
   // offline_access only with prompt=consent, as node-oidc-provider has it by itself.
   offline_access_needs_consent: ['offlineAccessNeedsConsent', isFlag, 'true or false'],
-  // RFC 9449 8: the token endpoint asks every DPoP proof for its server nonce.
-  dpop_nonce_required: ['dpopNonceRequired', isFlag, 'true or false'],
 };
 
 function parseSettings(text) {
@@ -355,7 +353,6 @@ function testControls({ provider, settings, log, issuedRefreshTokens }) {
     rotate_refresh_tokens: settings.rotateRefreshTokens,
     login_age: settings.loginAge,
     offline_access_needs_consent: settings.offlineAccessNeedsConsent,
-    dpop_nonce_required: settings.dpopNonceRequired,
   });
   return {
     'GET /_test/log': (ctx) => json(ctx, 200, log),
