@@ -1,29 +1,37 @@
-"""Start-up benchmark: the app's page against a bare-Pyodide reference page.
+"""Start-up benchmark: the app's two-lane page against a JavaScript page and bare Pyodide.
 
     python -m devtools.bench.bench [--runs 7] [--out bench-results/startup.json] [--skip-link]
 
 Builds the site for the local provider it starts (node-oidc-provider, client id
-bench-spa), adds a reference page (reference/: loadPyodide, loadPackage(PyJWT wheel), import jwt,
-then data-session="anonymous") and a runtime-floor page (floor/: the app's own
-interpreter module, pyodide-fast.mjs, with its bytecode zips, nothing else: no
-target, it shows how much of the app's time the runtime alone takes), serves
-them like GitHub Pages under
-/bench/ and loads them in Chromium, interleaved:
+bench-spa) with, beside the app (devtools/bench/bench_site.py):
 
-- warm: one persistent profile per page, primed by one load; every measured load
-  is a new tab in that running browser (disk cache and wasm code cache filled);
+- js/: the JavaScript reference, oidc-client-ts 3.5.0 (npm, its browser bundle vendored)
+  making the app's start-up decision: auth_config.json, a UserManager with the same
+  settings on localStorage, `await getUser()`, data-session;
+- reference/: bare Pyodide (loadPyodide, loadPackage(PyJWT wheel), import jwt);
+- floor/: the app's own interpreter module (pyodide-fast.mjs with its bytecode zips),
+  nothing else: no target, it shows what the full lane's runtime alone takes;
+- policy-eager/, policy-on-demand/: the app built with that `fullLane` (the app itself
+  runs the default, idle),
+
+serves them like GitHub Pages under /bench/ and loads them in Chromium, interleaved:
+
+- warm: one persistent profile per page family (app, JS, Pyodide reference), primed by
+  one load of each page; every measured load is a new tab in that running browser;
 - cold: a new profile (new user-data-dir, new browser) for every load;
 - link: cold again, under DevTools network emulation (20/5 Mbit/s, 40 ms).
 
-The stored session for the "authenticated" loads comes from one real login (demo
-user, local provider) in the warm app profile; every authenticated load gets it
-from a per-tab init script that writes it to localStorage, only if absent, before
-the page's own scripts run (a cold profile has never seen the origin).
+A load of the app waits past the right state for its full lane (data-lane="full"), so
+its wrong-frame count covers the lane switch; the on-demand build is watched 3 s for a
+Pyodide request instead. The stored session for the "authenticated" loads comes from one
+real login (demo user, local provider) in the warm app profile; the JavaScript page gets
+the same tokens as oidc-client-ts stores a user. Each authenticated load gets its keys
+from a per-tab init script that writes them to localStorage, only if absent, before the
+page's own scripts run (a cold profile has never seen the origin).
 
-Times are page-side (performance.now(), zero = navigation start), recorded by an
-init script, so Playwright's own overhead is not counted. This is a report, not a
-test: it prints a Markdown table, writes every sample to JSON and never fails on
-slow numbers. The targets in the JSON say how far the page is from its goals.
+Times are page-side (performance.now(), zero = navigation start). This is a report, not
+a test: it prints Markdown tables, writes every sample to JSON and never fails on slow
+numbers. The targets (issue #11) in the JSON say how far the page is from its goals.
 """
 
 from __future__ import annotations
@@ -33,13 +41,12 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -48,37 +55,64 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from devtools.bench.bench_browser import (
+    FULL_LANE,
+    LINK,
+    SETTLE_MS,
+    WATCH,
+    WATCH_MS,
+    Sample,
+    Storage,
+    Target,
+    chromium_version,
+    demo_login,
+    local_storage,
+    measure_load,
+    profile,
+    wait_for_final_state,
+)
 from devtools.bench.bench_report import (
     APP_ANONYMOUS,
     APP_AUTHENTICATED,
+    APP_EAGER,
+    APP_ON_DEMAND,
+    JS_ANONYMOUS,
+    JS_AUTHENTICATED,
+    JS_KINDS,
     KINDS,
     REFERENCE,
     RUNTIME_FLOOR,
-    markdown_table,
-    mode_figures,
-    modes_in,
-    targets,
+    summary,
 )
-from devtools.build.build import BYTECODE_ZIP, FAST_INTERPRETER, build_site, pyjwt_wheel
-from devtools.chromium import CHROMIUM_ARGS, chromium_executable
-from devtools.page_steps import log_in
+from devtools.bench.bench_site import (
+    APP_GUARD_KEY,
+    APP_KEY_PREFIX,
+    CLIENT_ID,
+    DEFAULT_POLICY,
+    FLOOR_DIR,
+    JS_DIR,
+    JS_KEY_PREFIX,
+    POLICY_DIRS,
+    REFERENCE_DIR,
+    BenchError,
+    app_session_items,
+    build_bench_site,
+    every_compressed_file_kept,
+    js_session_items,
+    js_user_key,
+    oidc_client_ts_version,
+    prefill_gzip_cache,
+)
+from devtools.bench.bench_tables import markdown_table
 from devtools.paths import ROOT
 from devtools.servers.node_provider_process import start_node_provider
-from devtools.servers.serve import GZIP_SUFFIXES, serve_in_thread
+from devtools.servers.serve import serve_in_thread
 
-CLIENT_ID = "bench-spa"
 BASE_PATH = "/bench/"
-# The app's keys in localStorage (oidc_spa.store.SessionStore): the pointer to the
-# signed-in login, and the login's record.
-APP_KEY_PREFIX = f"oidc_spa:{CLIENT_ID}:"
-DEMO_USER = ("alice", "alice-demo")
 DEFAULT_OUT = ROOT / "bench-results" / "startup.json"
-LOAD_TIMEOUT_MS = 120_000
-# Frames keep being checked this long after the final state, to catch late flicker.
-SETTLE_MS = 300
-# DevTools throttling takes bytes per second.
-LINK = {"offline": False, "latency": 40,
-        "downloadThroughput": 20_000_000 / 8, "uploadThroughput": 5_000_000 / 8}
+# What the measured pages are built from (source_state reports their changes).
+PAGE_SOURCES = ("public", "py/app", "py/oidc_spa", "py/boot", "py/devtools/build",
+                "py/devtools/bench", "pyscript.toml", "package.json")
 # How each figure is taken, written into the JSON for whoever reads it later.
 METHOD = {
     "times": "performance.now() in the page (0 = navigation start), by init script",
@@ -87,43 +121,27 @@ METHOD = {
     "time of a MessageChannel message posted in that rAF (runs after the frame's paint)",
     "fcp_ms": "PerformanceObserver first-contentful-paint (cross-check)",
     "wrong_frames": "rAF frames with a button shown while checking, or a shown "
-    "login/logout button that disagrees with data-session",
-    "bytes": "sum of CDP Network.loadingFinished encodedDataLength for the tab",
+    "login/logout button that disagrees with data-session; app loads are watched until "
+    "their full lane is up (data-lane=full), so the lane switch is included",
+    "bytes": "sum of CDP Network.loadingFinished encodedDataLength for the tab, the whole "
+    "load (the app's: until its full lane is up)",
+    "bytes_before_ready": "sum of resource timing transferSize (page included) of the files "
+    "whose responseEnd is not after ready_ms",
+    "pyodide_requested_ms": "resource timing: first startTime of a vendor/pyodide/ file",
+    "full_lane_ms": "MutationObserver: data-lane becomes full",
     "cold": "new user-data-dir and browser per load",
-    "warm": "one profile per page, primed by one load; new tab per measured load",
-    "stored_session": "per-tab init script sets localStorage key if absent",
+    "warm": "one profile per page family (app and its variants, JS page, Pyodide "
+    "reference), primed by one load of each page; new tab per measured load",
+    "stored_session": "per-tab init script sets the localStorage keys if absent: the app's "
+    "record from a real login; for the JS page the same tokens as an oidc-client-ts User",
     "link": "CDP Network.emulateNetworkConditions, cold loads only",
     "runtime_floor": "floor/: the app's interpreter module (pyodide-fast.mjs: Pyodide with the "
     "app's bytecode zips, hinted as in the app), nothing else; warm loads share the app's "
     "profile",
+    "policies": f"signed out, no click: the app (fullLane {DEFAULT_POLICY}, the default) and "
+    f"builds with fullLane eager and on-demand; on-demand watched {WATCH_MS} ms past the "
+    "right state",
 }
-
-# The page loads of a round: (kind, URL path below the site, stored session?, final state).
-
-
-
-# The benchmark's own page parts and in-page scripts: real files, read as templates.
-ASSETS = Path(__file__).with_name("bench_assets")
-PROBE_SCRIPT = (ASSETS / "probe.js").read_text()
-STORAGE_SCRIPT = (ASSETS / "storage.js").read_text()
-FLOOR_MODULE = (ASSETS / "floor.mjs").read_text()
-REFERENCE_MODULE = (ASSETS / "reference.mjs").read_text()
-# The two bare pages (reference, runtime floor): one module script and the
-# checking line; the script sets data-session once its runtime is up.
-BARE_PAGE_HTML = (ASSETS / "bare_page.html").read_text()
-REFERENCE_HTML = BARE_PAGE_HTML.replace("__TITLE__", "Reference: bare Pyodide + PyJWT") \
-    .replace("__HEAD__", "")
-
-# The runtime floor: the fast build's interpreter module (Pyodide with the app's
-# bytecode zips), booted bare with the same hints, no PyScript and no page code.
-# What the app spends above it is PyScript and the page itself.
-FLOOR_HTML = BARE_PAGE_HTML.replace(
-    "__TITLE__", "Runtime floor: the app's Pyodide and bytecode zips"
-).replace("__HEAD__", '<link rel="modulepreload" href="../vendor/pyodide/pyodide.mjs">\n  '
-          '<link rel="modulepreload" href="../vendor/pyodide/pyodide.asm.mjs">\n  '
-          '<link rel="preload" href="../vendor/pyodide/__ZIP__" as="fetch" crossorigin>\n  ')
-
-
 
 # Set on Ctrl-C. The terminal signals Chromium too, which may die before Python sees
 # its KeyboardInterrupt: the browser error that follows must then stop the run, not
@@ -136,211 +154,57 @@ def on_interrupt(signum: int, frame: FrameType | None) -> None:
     signal.default_int_handler(signum, frame)
 
 
-class BenchError(RuntimeError):
-    """A page did not reach the state it should have; the message says which."""
-
-
-@dataclass
-class Sample:
-    """One page load, as the page saw it."""
-
-    mode: str
-    round: int
-    kind: str
-    ready_ms: float
-    checking_painted_ms: float | None
-    fcp_ms: float | None
-    wrong_frames: int
-    frames: int
-    bytes: int
-    requests: int
-    wall_s: float  # bookkeeping only (perf_counter around the whole load)
-
-
-# -- the site ---------------------------------------------------------------
-
-
-def write_reference_page(site: Path, wheel: Path) -> None:
-    folder = site / "reference"
-    folder.mkdir()
-    shutil.copy2(wheel, folder / wheel.name)
-    shutil.copy2(ROOT / "node_modules" / "pyodide" / "python_stdlib.zip", folder)
-    (folder / "index.html").write_text(REFERENCE_HTML)
-    (folder / "boot.mjs").write_text(REFERENCE_MODULE.replace("__WHEEL__", wheel.name))
-
-
-def write_floor_page(site: Path) -> None:
-    folder = site / "floor"
-    folder.mkdir()
-    (folder / "index.html").write_text(FLOOR_HTML.replace("__ZIP__", BYTECODE_ZIP))
-    (folder / "boot.mjs").write_text(FLOOR_MODULE.replace("__INTERPRETER__", FAST_INTERPRETER))
-
-
-def build_bench_site(site: Path, issuer: str) -> None:
-    build_site(site, {"issuer": issuer, "clientId": CLIENT_ID})
-    write_reference_page(site, pyjwt_wheel(ROOT / ".cache" / "wheels"))
-    write_floor_page(site)
-
-
-def prefill_gzip_cache(site: Path, url: str) -> None:
-    """Ask once for every compressible file: the server gzips on first request
-    (seconds for the .wasm), which would otherwise land in the first measured load."""
-    for path in sorted(site.rglob("*")):
-        if path.is_file() and path.suffix in GZIP_SUFFIXES:
-            request = urllib.request.Request(url + path.relative_to(site).as_posix(),
-                                             headers={"Accept-Encoding": "gzip"})
-            with urllib.request.urlopen(request, timeout=60) as response:
-                response.read()
-
-
-# -- the browser ------------------------------------------------------------
-
-
-def browser_settings() -> tuple[str | None, list[str]]:
-    """The executable and flags the test suite uses too."""
-    return chromium_executable(), list(CHROMIUM_ARGS)
-
-
-def demo_login(page: Any) -> None:
-    """Log in as the demo user the way a person does (the e2e suite's steps)."""
-    log_in(page, *DEMO_USER)
-
-
-def js_template(template: str, **values: Any) -> str:
-    for name, value in values.items():
-        template = template.replace(f"__{name.upper()}__", json.dumps(value))
-    return template
-
-
-@contextlib.contextmanager
-def profile(playwright: Any, folder: Path, origin: str) -> Iterator[Any]:
-    """A browser on its own user-data-dir, instrumented; closed and deleted on exit."""
-    executable, args = browser_settings()
-    context = playwright.chromium.launch_persistent_context(
-        str(folder), headless=True, executable_path=executable, args=args)
-    try:
-        context.set_default_timeout(LOAD_TIMEOUT_MS)
-        context.add_init_script(js_template(PROBE_SCRIPT, origin=origin))
-        yield context
-    finally:
-        with contextlib.suppress(Exception):  # the browser may already be gone (Ctrl-C)
-            context.close()
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def open_tab(context: Any, link: bool) -> tuple[Any, Any, list[int]]:
-    """A new tab with a DevTools session counting encoded bytes of finished requests."""
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    received: list[int] = []
-    cdp.on("Network.loadingFinished", lambda event: received.append(event["encodedDataLength"]))
-    cdp.send("Network.enable")
-    if link:
-        cdp.send("Network.emulateNetworkConditions", LINK)
-    return page, cdp, received
-
-
-def wait_for_final_state(page: Any) -> None:
-    page.wait_for_selector("body[data-session]:not([data-session='checking'])",
-                           state="attached", timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_timeout(SETTLE_MS)
-
-
-def sample_from_probe(probe: dict[str, Any], expected: str) -> dict[str, Any]:
-    """The page's own record turned into figures; refuses a load that ended wrongly."""
-    final = [entry for entry in probe["states"] if entry["state"] != "checking"]
-    if not final or final[0]["state"] != expected:
-        raise BenchError(f"expected data-session={expected!r}, the page went {probe['states']}")
-    return {
-        "ready_ms": round(final[0]["t"], 1),
-        "checking_painted_ms": _rounded(probe["checkingPainted"]),
-        "fcp_ms": _rounded(probe["fcp"]),
-        "wrong_frames": len(probe["wrongFrames"]),
-        "frames": probe["frames"],
-    }
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
-
-
-@dataclass
-class Target:
-    """What one load opens: the URL, the stored session to put in place, the end state."""
-
-    kind: str
-    url: str
-    session: dict[str, str] | None
-    expected: str
-    set_storage: bool
-
-
-def measure_load(context: Any, target: Target, *, mode: str, round_: int, link: bool,
-                 origin: str) -> Sample:
-    started = time.perf_counter()
-    page, cdp, received = open_tab(context, link)
-    try:
-        if target.set_storage:
-            page.add_init_script(js_template(STORAGE_SCRIPT, origin=origin,
-                                             prefix=APP_KEY_PREFIX, items=target.session))
-        page.goto(target.url, wait_until="commit")
-        wait_for_final_state(page)
-        figures = sample_from_probe(page.evaluate("window.__bench"), target.expected)
-    finally:
-        with contextlib.suppress(Exception):
-            cdp.detach()
-        with contextlib.suppress(Exception):  # a crashed tab may refuse; keep the real error
-            page.close()  # a closed tab stops the app's one-second tick from using CPU
-    return Sample(mode=mode, round=round_, kind=target.kind, bytes=sum(received),
-                  requests=len(received), wall_s=round(time.perf_counter() - started, 2),
-                  **figures)
-
-
-def chromium_version(context: Any) -> str:
-    page = context.new_page()
-    try:
-        cdp = context.new_cdp_session(page)
-        return str(cdp.send("Browser.getVersion")["product"])
-    finally:
-        page.close()
-
-
-# -- the runs ---------------------------------------------------------------
-
-
 Progress = Callable[[str], None]
 
 
 @dataclass
 class Bench:
-    """Everything a phase needs: Playwright, the site, the session record, where to log."""
+    """Everything a phase needs: Playwright, the site, the stored sessions, where to log."""
 
     playwright: Any
     work: Path
-    app_url: str
-    reference_url: str
+    site_url: str
     origin: str
+    issuer: str
     progress: Progress
     session_record: dict[str, str] | None = None
+    js_user: dict[str, str] | None = None
     retries: list[str] = field(default_factory=list)
+
+    def target(self, kind: str) -> Target:
+        app_out = Storage(APP_KEY_PREFIX, APP_GUARD_KEY, None)
+        js_key = js_user_key(self.issuer)
+        url = self.site_url
+        return {
+            APP_ANONYMOUS: Target(kind, url, "anonymous", app_out, FULL_LANE),
+            APP_AUTHENTICATED: Target(kind, url, "authenticated",
+                                      Storage(APP_KEY_PREFIX, APP_GUARD_KEY,
+                                              self.session_record), FULL_LANE),
+            APP_EAGER: Target(kind, f"{url}{POLICY_DIRS['eager']}/", "anonymous", app_out,
+                              FULL_LANE),
+            APP_ON_DEMAND: Target(kind, f"{url}{POLICY_DIRS['on-demand']}/", "anonymous",
+                                  app_out, WATCH),
+            JS_ANONYMOUS: Target(kind, f"{url}{JS_DIR}/", "anonymous",
+                                 Storage(JS_KEY_PREFIX, js_key, None)),
+            JS_AUTHENTICATED: Target(kind, f"{url}{JS_DIR}/", "authenticated",
+                                     Storage(JS_KEY_PREFIX, js_key, self.js_user)),
+            REFERENCE: Target(kind, f"{url}{REFERENCE_DIR}/", "anonymous", None),
+            RUNTIME_FLOOR: Target(kind, f"{url}{FLOOR_DIR}/", "anonymous", None),
+        }[kind]
 
     def targets(self, round_: int) -> list[Target]:
         """The round's loads; every other round in reverse order, so no page
         always goes first (slow drift of the machine then evens out)."""
-        by_kind = {
-            APP_ANONYMOUS: Target(APP_ANONYMOUS, self.app_url, None, "anonymous", True),
-            REFERENCE: Target(REFERENCE, self.reference_url, None, "anonymous", False),
-            RUNTIME_FLOOR: Target(RUNTIME_FLOOR, self.app_url + "floor/", None, "anonymous",
-                                  False),
-            APP_AUTHENTICATED: Target(APP_AUTHENTICATED, self.app_url, self.session_record,
-                                      "authenticated", True),
-        }
         order = KINDS if round_ % 2 == 0 else tuple(reversed(KINDS))
-        return [by_kind[kind] for kind in order]
+        return [self.target(kind) for kind in order]
 
     def new_profile(self, name: str) -> contextlib.AbstractContextManager[Any]:
         return profile(self.playwright, Path(tempfile.mkdtemp(prefix=name, dir=self.work)),
                        self.origin)
+
+    def measure(self, context: Any, target: Target, mode: str, round_: int) -> Sample:
+        return measure_load(context, target, mode=mode, round_=round_, link=mode == "link",
+                            origin=self.origin, site_url=self.site_url)
 
     def retry_once[T](self, what: str, attempt: Callable[[], T]) -> T:
         """A renderer crash (seen now and then on this machine) costs one retry, on the
@@ -358,44 +222,57 @@ class Bench:
 
     def log(self, sample: Sample) -> None:
         painted = sample.checking_painted_ms
+        extra = ""
+        if sample.full_lane_reason or sample.pyodide_requested_ms is not None:
+            extra = (f", Pyodide asked for at {sample.pyodide_requested_ms} ms, full lane "
+                     f"({sample.full_lane_reason}) up at {sample.full_lane_ms} ms")
         self.progress(
             f"{sample.mode} #{sample.round + 1} {sample.kind}: {sample.ready_ms:.0f} ms, "
             f"checking painted {painted if painted is not None else '-'} ms, "
-            f"{sample.bytes / 1e6:.2f} MB, {sample.wrong_frames} wrong frames"
+            f"{sample.bytes_before_ready / 1e6:.2f} MB before it "
+            f"({sample.bytes / 1e6:.2f} MB in all), {sample.wrong_frames} wrong frames{extra}"
         )
 
 
-def prime_warm_profiles(bench: Bench, app: Any, reference: Any) -> None:
-    """One load of each page (the floor's in the app's profile, as it shares its files);
-    the app's profile also logs in and keeps the session record."""
+def log_in_once(bench: Bench, app: Any) -> None:
+    """The real login (warm app profile) whose tokens every authenticated load reuses."""
     page = app.new_page()
-    page.goto(bench.app_url)
+    page.goto(bench.site_url)
     wait_for_final_state(page)
     demo_login(page)
-    items = page.evaluate("JSON.stringify(Object.assign({}, localStorage))")
-    bench.session_record = {key: value for key, value in json.loads(items).items()
-                            if key.startswith(APP_KEY_PREFIX)}
+    # The full lane took the login's answer; let it finish writing before copying.
+    page.wait_for_selector("body[data-lane='full']", state="attached")
+    page.wait_for_timeout(SETTLE_MS)
+    items = app_session_items(local_storage(page))
     page.close()
-    if APP_KEY_PREFIX + "current" not in bench.session_record:
-        raise BenchError(f"no {APP_KEY_PREFIX}current in localStorage after logging in")
-    for context, url in ((reference, bench.reference_url), (app, bench.app_url + "floor/")):
-        page = context.new_page()
-        page.goto(url)
-        wait_for_final_state(page)
-        page.close()
+    bench.session_record = items
+    bench.js_user = js_session_items(items, bench.issuer)
+
+
+def context_for(kind: str, app: Any, js: Any, reference: Any) -> Any:
+    """The warm profile a page belongs to: the app's (its variants and floor share its
+    files), the JavaScript page's, the Pyodide reference's."""
+    if kind in JS_KINDS:
+        return js
+    return reference if kind == REFERENCE else app
 
 
 def run_warm(bench: Bench, runs: int) -> tuple[list[Sample], str]:
-    """Warm loads; also logs in (the session record the cold loads reuse)."""
+    """Warm loads; first logs in (the stored sessions the cold loads reuse too) and primes
+    each profile with one load of each of its pages."""
     samples: list[Sample] = []
-    with bench.new_profile("warm-app-") as app, bench.new_profile("warm-ref-") as reference:
-        bench.retry_once("priming", lambda: prime_warm_profiles(bench, app, reference))
+    with bench.new_profile("warm-app-") as app, bench.new_profile("warm-js-") as js, \
+            bench.new_profile("warm-ref-") as reference:
+        bench.retry_once("logging in", lambda: log_in_once(bench, app))
+        for target in bench.targets(0):
+            context = context_for(target.kind, app, js, reference)
+            bench.retry_once(f"priming {target.kind}",
+                             partial(bench.measure, context, target, "warm", -1))
         version = chromium_version(app)
         for round_ in range(runs):
             for target in bench.targets(round_):
-                context = reference if target.kind == REFERENCE else app
-                load = partial(measure_load, context, target, mode="warm", round_=round_,
-                               link=False, origin=bench.origin)
+                context = context_for(target.kind, app, js, reference)
+                load = partial(bench.measure, context, target, "warm", round_)
                 sample = bench.retry_once(f"warm #{round_ + 1} {target.kind}", load)
                 bench.log(sample)
                 samples.append(sample)
@@ -404,8 +281,7 @@ def run_warm(bench: Bench, runs: int) -> tuple[list[Sample], str]:
 
 def cold_load(bench: Bench, target: Target, mode: str, round_: int) -> Sample:
     with bench.new_profile(f"{mode}-") as context:
-        return measure_load(context, target, mode=mode, round_=round_, link=mode == "link",
-                            origin=bench.origin)
+        return bench.measure(context, target, mode, round_)
 
 
 def run_cold(bench: Bench, runs: int, *, link: bool) -> list[Sample]:
@@ -429,15 +305,15 @@ def bench_stack(work: Path, progress: Progress) -> Iterator[Bench]:
     site = work / "site"
     site.mkdir()
     # The server starts first: its address is the redirect URI the provider must know.
-    with serve_in_thread(site, BASE_PATH) as url, start_node_provider(
-        client_id=CLIENT_ID, redirect_uris=[url], post_logout_redirect_uris=[url],
-        allowed_origins=[url.split(BASE_PATH)[0]],
-    ) as provider, sync_playwright() as playwright:
+    with every_compressed_file_kept(), serve_in_thread(site, BASE_PATH) as url, \
+            start_node_provider(client_id=CLIENT_ID, redirect_uris=[url],
+                                post_logout_redirect_uris=[url],
+                                allowed_origins=[url.split(BASE_PATH)[0]]) as provider, \
+            sync_playwright() as playwright:
         progress(f"building the site into {site}")
         build_bench_site(site, provider.issuer)
         prefill_gzip_cache(site, url)
-        yield Bench(playwright, work, url, url + "reference/", url.split(BASE_PATH)[0],
-                    progress)
+        yield Bench(playwright, work, url, url.split(BASE_PATH)[0], provider.issuer, progress)
 
 
 def collect(runs: int, *, skip_link: bool, progress: Progress) -> dict[str, Any]:
@@ -451,20 +327,40 @@ def collect(runs: int, *, skip_link: bool, progress: Progress) -> dict[str, Any]
             samples += run_cold(bench, runs, link=True)
         retries = bench.retries
     return {"samples": [asdict(sample) for sample in samples], "chromium": version,
-            "retries": retries}
+            "retries": retries, "oidc_client_ts": oidc_client_ts_version()}
+
+
+def source_state() -> dict[str, Any]:
+    """The commit the site was built from, and the files of the page that differed from it
+    (others may be editing while the benchmark runs)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.rstrip("\n")  # a porcelain line starts with a space
+
+    changed = git("status", "--porcelain", "--", *PAGE_SOURCES).splitlines()
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "changed": sorted(line[3:] for line in changed)}
+
+
+def load_average() -> list[float] | None:
+    """The machine's 1, 5 and 15 minute load averages: other work skews the times."""
+    with contextlib.suppress(OSError, AttributeError):
+        return [round(value, 2) for value in os.getloadavg()]
+    return None
 
 
 def summarise(raw: dict[str, Any], runs: int, skip_link: bool) -> dict[str, Any]:
     samples = raw["samples"]
-    figures = [item for mode in modes_in(samples) for item in mode_figures(samples, mode)]
     return {
         "machine": {"nproc": os.cpu_count(), "chromium": raw["chromium"],
                     "platform": platform.platform(), "python": platform.python_version(),
-                    "date": datetime.now(UTC).isoformat(timespec="seconds")},
+                    "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "load_average": load_average()},
         "settings": {"runs": runs, "skip_link": skip_link, "link": LINK,
-                     "settle_ms": SETTLE_MS, "base_path": BASE_PATH, "method": METHOD},
-        "figures": figures,
-        "targets": targets(samples, figures),
+                     "settle_ms": SETTLE_MS, "watch_ms": WATCH_MS, "base_path": BASE_PATH,
+                     "oidc_client_ts": raw["oidc_client_ts"], "method": METHOD},
+        **summary(samples),
         "retries": raw["retries"],
         "samples": samples,
     }
@@ -472,8 +368,11 @@ def summarise(raw: dict[str, Any], runs: int, skip_link: bool) -> dict[str, Any]
 
 def run_benchmark(runs: int, *, skip_link: bool, progress: Progress) -> dict[str, Any]:
     started = time.perf_counter()
+    load_before, source = load_average(), source_state()
     report = summarise(collect(runs, skip_link=skip_link, progress=progress), runs, skip_link)
     report["machine"]["duration_s"] = round(time.perf_counter() - started, 1)
+    report["machine"]["load_average_before"] = load_before
+    report["machine"]["source"] = source
     return report
 
 
@@ -512,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(markdown_table(report))
-    print(f"\n{report['machine']['duration_s']} s; samples in {args.out}")
+    machine = report["machine"]
+    source = machine["source"]
+    print(f"\n{machine['duration_s']} s; load average {machine['load_average_before']} before, "
+          f"{machine['load_average']} after; built from {source['commit']} with "
+          f"{len(source['changed'])} changed files; samples in {args.out}")
     return 0
 
 

@@ -8,18 +8,46 @@
 //   (PerformanceObserver) is recorded beside it as a cross-check.
 // - wrong-state frames: the same rAF loop checks, every frame, that no button shows
 //   while checking and that a shown button matches data-session.
+// - lanes: when data-lane changes (the two-lane page: "first", then "full") and why the
+//   full lane started (data-full-lane); the resource timing buffer is made large enough
+//   for every file of a load (bytes before the right state, when Pyodide is asked for).
+// - PyScript's own steps: its progress events ("mpy:progress" "Loading MicroPython", …)
+//   and each script's ready and done events, the first of each, in order.
 (() => {
   if (window !== window.top || location.origin !== __ORIGIN__) return;
   const bench = window.__bench = {
     states: [], frames: 0, wrongFrames: [], checkingFrame: null, checkingPainted: null,
-    fcp: null, firstFrame: null,
+    fcp: null, firstFrame: null, lanes: [], fullLaneReason: null, events: [],
   };
+  performance.setResourceTimingBufferSize(5000);
+  const seen = new Set();
+  const step = (event) => {
+    const name = event.type.endsWith(":progress") ? `${event.type} ${event.detail}` : event.type;
+    if (!seen.has(name)) {
+      seen.add(name);
+      bench.events.push([name, performance.now()]);
+    }
+  };
+  for (const type of ["mpy:progress", "py:progress", "mpy:ready", "mpy:done", "py:ready",
+                      "py:done"]) {
+    window.addEventListener(type, step, true);
+  }
   const shown = (el) => !!el && el.checkVisibility();
   new MutationObserver(() => {
-    const state = document.body && document.body.dataset.session;
+    const body = document.body;
+    if (!body) return;
+    const t = performance.now();
+    const state = body.dataset.session;
     const last = bench.states[bench.states.length - 1];
-    if (!last || last.state !== state) bench.states.push({state, t: performance.now()});
-  }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-session"]});
+    if (!last || last.state !== state) bench.states.push({state, t});
+    const lane = body.dataset.lane;
+    const lastLane = bench.lanes[bench.lanes.length - 1];
+    if (lane !== undefined && (!lastLane || lastLane.lane !== lane)) bench.lanes.push({lane, t});
+    if (body.dataset.fullLane !== undefined && bench.fullLaneReason === null) {
+      bench.fullLaneReason = {reason: body.dataset.fullLane, t};
+    }
+  }).observe(document, {subtree: true, attributes: true,
+                        attributeFilter: ["data-session", "data-lane", "data-full-lane"]});
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       if (entry.name === "first-contentful-paint") bench.fcp = entry.startTime;
