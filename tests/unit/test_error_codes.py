@@ -226,18 +226,8 @@ def test_userinfo_error_keeps_its_status():
 # -- specific failures, specific codes ----------------------------------------------------
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def provider(clock: FakeClock) -> InProcessProvider:
     return InProcessProvider(clock=clock, id_token_ttl=60)
-
-
-@pytest.fixture
-def storage() -> MemoryStorage:
-    return MemoryStorage()
 
 
 def new_session(provider: InProcessProvider, storage: MemoryStorage, clock: FakeClock,

@@ -103,16 +103,6 @@ def test_the_callback_page_has_a_strict_policy_and_no_inline_script():
 # -- the session: a login whose answer comes to the popup's page ---------------------
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(clock: FakeClock) -> InProcessProvider:
-    return InProcessProvider(clock=clock)
-
-
-@pytest.fixture
 def session(provider: InProcessProvider, clock: FakeClock) -> Session:
     settings = parse_settings(json.dumps({"issuer": ISSUER, "clientId": CLIENT_ID}), PAGE_URL)
     return Session(settings, storage=MemoryStorage(), http=provider.http,

@@ -28,21 +28,6 @@ from oidc_spa.tokens import check_auth_time
 OFFLINE = "openid profile email offline_access"
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(clock: FakeClock) -> InProcessProvider:
-    return InProcessProvider(clock=clock)
-
-
-@pytest.fixture
-def storage() -> MemoryStorage:
-    return MemoryStorage()
-
-
 def new_session(provider: InProcessProvider, storage: MemoryStorage, clock: FakeClock,
                 **settings: Any) -> Session:
     raw = {"issuer": ISSUER, "clientId": CLIENT_ID, **settings}

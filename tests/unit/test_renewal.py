@@ -30,11 +30,6 @@ API = f"{ISSUER}/api"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def provider(clock: FakeClock) -> InProcessProvider:
     return InProcessProvider(clock=clock, id_token_ttl=TTL)
 

@@ -42,18 +42,8 @@ SCOPE = "openid profile email offline_access"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def provider(clock: FakeClock) -> InProcessProvider:
     return InProcessProvider(clock=clock, id_token_ttl=TTL)
-
-
-@pytest.fixture
-def storage() -> MemoryStorage:
-    return MemoryStorage()
 
 
 @pytest.fixture

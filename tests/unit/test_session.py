@@ -36,21 +36,6 @@ from oidc_spa.transport import HttpResponse
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def provider(clock: FakeClock) -> InProcessProvider:
-    return InProcessProvider(clock=clock)
-
-
-@pytest.fixture
-def storage() -> MemoryStorage:
-    return MemoryStorage()
-
-
-@pytest.fixture
 def new_session(
     provider: InProcessProvider, storage: MemoryStorage, clock: FakeClock
 ) -> Callable[..., Session]:
