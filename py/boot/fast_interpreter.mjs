@@ -12,8 +12,11 @@
 // The app zip (PyScript's package, PyJWT, oidc_spa, the page) is requested then, so
 // that on a slow link it downloads while Pyodide boots, and is mounted before
 // PyScript runs any Python. Both ship gzipped whole (see devtools/build/bytecode.py).
-export * from "./pyodide.mjs";
-import { loadPyodide as loadStockPyodide } from "./pyodide.mjs";
+//
+// Pyodide comes through pyodide-no-jspi.mjs: booted without WebAssembly stack
+// switching, which crashes Chromium 156 tabs now and then (see that file).
+export * from "./pyodide-no-jspi.mjs";
+import { loadPyodide as loadStockPyodide } from "./pyodide-no-jspi.mjs";
 
 const BOOT_ZIP = "python_stdlib_bytecode.zip.gz";
 const APP_ZIP = "python_app_bytecode.zip.gz";

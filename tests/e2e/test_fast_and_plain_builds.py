@@ -183,3 +183,32 @@ def test_two_loads_never_make_the_same_login_secrets(page, site):
         query = start_login(page)
         seen.add((query["state"], query["nonce"], query["code_challenge"]))
     assert len(seen) == 2
+
+
+# Counts the page's calls of WebAssembly.promising (the entry to JSPI's switched stacks)
+# and notes whether WebAssembly.Suspending was missing at any point.
+WATCH_STACK_SWITCHING = """
+window.__promising_calls = 0;
+const promising = WebAssembly.promising;
+if (promising) {
+  WebAssembly.promising = function (...args) {
+    window.__promising_calls += 1;
+    return promising.apply(this, args);
+  };
+}
+"""
+
+
+@pytest.mark.parametrize("build", ["fast", "plain"])
+def test_pyodide_runs_without_stack_switching(page, site, build):
+    """Chromium 156 crashes a tab now and then while Pyodide runs Python on a switched
+    stack (JSPI; boot/pyodide_without_jspi.mjs): the page boots Pyodide without it, and
+    the browser's WebAssembly.Suspending is back once Pyodide is up."""
+    if not page.evaluate("'Suspending' in WebAssembly && 'promising' in WebAssembly"):
+        pytest.skip("this browser has no JSPI: nothing to turn off")
+    page.add_init_script(WATCH_STACK_SWITCHING)
+    url = site.url if build == "fast" else site.plain_url
+    open_app(page, url)
+    log_in(page, "alice", "alice-demo")  # Python called from JS: clicks, the callback
+    assert page.evaluate("window.__promising_calls") == 0
+    assert page.evaluate("'Suspending' in WebAssembly")

@@ -224,7 +224,7 @@ def test_real_pyscript_toml_uses_the_fast_interpreter_and_no_plugins() -> None:
 
 def test_plain_build_unpacks_sources_with_stock_pyodide(site: Path) -> None:
     config = tomllib.loads((site / "pyscript.toml").read_text())
-    assert config["interpreter"] == "./vendor/pyodide/pyodide.mjs"
+    assert config["interpreter"] == "./vendor/pyodide/pyodide-no-jspi.mjs"
     assert config["files"] == {"./python.zip": "./*"}
     assert (site / "vendor" / "pyodide" / "python_stdlib.zip").is_file()
 
@@ -280,13 +280,14 @@ def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
     # fetches at low priority, so that the WebAssembly request gets the next connection.
     hint = r'<(?:script type="module" src|link rel="(?:module)?preload" href)="\./([^"]+)"'
     hinted = re.findall(hint, html)
-    assert hinted[:4] == ["vendor/pyodide/pyodide-fast.mjs", "vendor/pyodide/pyodide.mjs",
+    assert hinted[:5] == ["vendor/pyodide/pyodide-fast.mjs",
+                          "vendor/pyodide/pyodide-no-jspi.mjs", "vendor/pyodide/pyodide.mjs",
                           "vendor/pyodide/pyodide.asm.mjs",
                           "vendor/pyodide/python_stdlib_bytecode.zip.gz"]
-    chunks = {Path(m).name.rsplit("-", 1)[0] for m in hinted[4:12]}
+    chunks = {Path(m).name.rsplit("-", 1)[0] for m in hinted[5:13]}
     assert chunks == {"core", "toml", "error", "deprecations-manager", "donkey", "py-editor",
                       "py-game", "py-terminal"}
-    assert hinted[12:] == ["pyscript.toml", "main.py", "auth_config.json",
+    assert hinted[13:] == ["pyscript.toml", "main.py", "auth_config.json",
                            "vendor/pyscript/core.js"]
     assert html.count('fetchpriority="low"') == 8 + 3
     assert all((site / path).is_file() for path in hinted)

@@ -76,8 +76,12 @@ APP_BYTECODE_ZIP = "python_app_bytecode.zip.gz"
 EMPTY_STDLIB_ZIP = "python_stdlib_empty.zip"
 FAST_INTERPRETER = "pyodide-fast.mjs"
 FAST_INTERPRETER_SOURCE = BOOT / "fast_interpreter.mjs"
+# Stock Pyodide without WebAssembly stack switching (see the file): what the plain build,
+# apps on the wheel and the fast interpreter load Pyodide through.
+NO_JSPI_INTERPRETER = "pyodide-no-jspi.mjs"
+NO_JSPI_INTERPRETER_SOURCE = BOOT / "pyodide_without_jspi.mjs"
 PLAIN_PYSCRIPT_TOML = """# Written by devtools.build.build --plain: stock Pyodide, Python sources.
-interpreter = "./vendor/pyodide/pyodide.mjs"
+interpreter = "./vendor/pyodide/pyodide-no-jspi.mjs"
 plugins = ["!codemirror", "!deprecations-manager", "!donkey", "!error", "!py-editor",
            "!py-game", "!py-terminal"]
 
@@ -169,6 +173,7 @@ def vendor_runtime(node_modules: Path, out: Path) -> None:
         if not source.is_file():
             raise BuildError(f"{source} not found: run scripts/setup")
         copy_without_source_map(source, target / name)
+    shutil.copy2(NO_JSPI_INTERPRETER_SOURCE, target / NO_JSPI_INTERPRETER)
 
 
 def sha256_of(path: Path) -> str:

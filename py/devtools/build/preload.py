@@ -49,6 +49,8 @@ LATE_FETCHES_IF_PRESENT = ("auth_config.json",)
 COMPILE_HINT = "//# allFunctionsCalledOnLoad\n"
 # Called throughout Pyodide's boot.
 EAGER_MODULES = ("pyodide.mjs", "pyodide.asm.mjs")
+# What the fast interpreter loads Pyodide through (build.NO_JSPI_INTERPRETER).
+NO_JSPI_MODULE = "pyodide-no-jspi.mjs"
 
 
 class PreloadError(Exception):
@@ -72,19 +74,20 @@ def fast_page_hints(site: Path, interpreter: str, stdlib_zip: str) -> str:
     chain first (interpreter module, the module it imports, the WebAssembly's
     JavaScript glue, the boot zip), then PyScript's files and the late fetches at
     low priority."""
-    runtime = [f"vendor/pyodide/{name}" for name in (interpreter, "pyodide.mjs",
-                                                     "pyodide.asm.mjs", stdlib_zip)]
+    runtime = [f"vendor/pyodide/{name}" for name in (interpreter, NO_JSPI_MODULE,
+                                                     "pyodide.mjs", "pyodide.asm.mjs",
+                                                     stdlib_zip)]
     pyscript = [f"vendor/pyscript/{name}" for name in pyscript_chunks(site / "vendor/pyscript")]
     for path in [*runtime, *pyscript, *LATE_FETCHES]:
         if not (site / path).is_file():
             raise PreloadError(f"{site / path} not found: nothing to preload")
     late = [*LATE_FETCHES, *(path for path in LATE_FETCHES_IF_PRESENT if (site / path).is_file())]
-    module, imported, glue, boot_zip = runtime
+    module, *imported, glue, boot_zip = runtime
     # "crossorigin" makes the hint's request match fetch()'s defaults (cors mode,
     # same-origin credentials), or the browser would fetch the file twice.
     return "\n  ".join(
         [f'<script type="module" src="./{module}"></script>',
-         f'<link rel="modulepreload" href="./{imported}">',
+         *(f'<link rel="modulepreload" href="./{path}">' for path in imported),
          f'<link rel="modulepreload" href="./{glue}">',
          f'<link rel="preload" href="./{boot_zip}" as="fetch" crossorigin>']
         + [f'<link rel="modulepreload" href="./{path}" fetchpriority="low">'
