@@ -1,14 +1,15 @@
 """The page's first lane, on MicroPython: the right state painted at once.
 
-PyScript runs this file first (`<script type="mpy">`, about 0.4 MB of runtime). It
-reads the kept session with the rules the full lane uses (oidc_spa.portable), paints
-`authenticated` with the profile or `anonymous`, and handles Log in and Log out, so a
-visitor can sign in and out without Pyodide ever loading. It starts the full lane
-(Pyodide with PyJWT: main.py and sample_page) when that is needed: a login's answer in
-the address bar, a renewal coming due, Call API, Log in in a popup (it opens the popup
-at the click; the full lane finishes the login), settings or storage it cannot use,
-and otherwise as the `fullLane` setting says (eager, idle, on-demand). The full lane
-sets data-lane="full" when it has taken over; from then on this lane does nothing.
+first_lane.mjs (py/boot/first_lane_boot.mjs) boots MicroPython (about 0.4 MB of runtime)
+and awaits main() here; PyScript is not loaded yet. It reads the kept session with the rules
+the full lane uses (oidc_spa.portable), paints `authenticated` with the profile or
+`anonymous`, and handles Log in and Log out, so a visitor can sign in and out without
+Pyodide ever loading. It starts the full lane (PyScript, then Pyodide with PyJWT: main.py
+and sample_page) when that is needed: a login's answer in the address bar, a renewal
+coming due, Call API, Log in in a popup (it opens the popup at the click; the full lane
+finishes the login), settings or storage it cannot use, and otherwise as the `fullLane`
+setting says (eager, idle, on-demand). The full lane sets data-lane="full" when it has
+taken over; from then on this lane does nothing.
 
 Anything unforeseen here hands over to the full lane, which reports errors in words:
 no traceback reaches the page.
@@ -21,14 +22,15 @@ import time
 import js
 import page_text
 
-from oidc_spa.portable import login, logout, provider, record
+from oidc_spa.portable import record
 from oidc_spa.portable.settings import read_settings
 from oidc_spa.portable.strict_json import json_object
 from oidc_spa.portable.urls import form_encode, query_names, split_url
 
 document = js.document
-SETTINGS_URL = "./auth_config.json"
 FULL_LANE_SCRIPT = "./main.py"
+# PyScript, which runs the full lane's script (and reads its <py-config> when it loads).
+PYSCRIPT = "./vendor/pyscript/core.js"
 TICK_SECONDS = 1
 # How long "idle" waits for the browser to be idle before it starts the full lane anyway.
 IDLE_TIMEOUT_MS = 2000
@@ -55,6 +57,10 @@ def start_full_lane(reason: str, queued: str | None = None) -> None:
     script.type = "py"
     script.src = FULL_LANE_SCRIPT
     document.body.append(script)
+    pyscript = document.createElement("script")
+    pyscript.type = "module"
+    pyscript.src = PYSCRIPT
+    document.head.append(pyscript)
 
 
 async def js_call(function: object) -> object:
@@ -190,6 +196,8 @@ class FirstLane:
     # -- clicks
 
     async def provider_endpoints(self) -> dict:
+        from oidc_spa.portable import provider  # after the first paint: only clicks need it
+
         if self.endpoints is None:
             s = self.settings
             if s["auth0_domain"]:
@@ -208,6 +216,8 @@ class FirstLane:
             js.console.warn("first lane: discovery not read yet: " + repr(error))
 
     async def log_in(self) -> None:
+        from oidc_spa.portable import login
+
         s = self.settings
         endpoints = await self.provider_endpoints()
         transaction = login.new_transaction(random_bytes, s["redirect_uri"],
@@ -222,6 +232,8 @@ class FirstLane:
 
     async def log_out(self) -> None:
         """The local session first (nothing can keep it), then revocation, then the provider."""
+        from oidc_spa.portable import logout
+
         kept = record.current_record(self.storage, self.keys)
         record.end_login(self.storage, self.keys, None, "logout", time.time())
         self.storage.removeItem(self.keys.pending_logins)
@@ -245,7 +257,7 @@ def on_click(selector: str, action: str) -> None:
     once it has painted); one it cannot do (not painted, or it failed) is queued for
     the full lane, which does it and reports any error in words."""
 
-    async def run() -> None:
+    async def act() -> None:
         handler = ACTIONS.get(action) if LANE else None
         try:
             if handler is None:
@@ -259,7 +271,7 @@ def on_click(selector: str, action: str) -> None:
         if not full_lane_running():
             if action in AT_CLICK:
                 AT_CLICK[action]()  # now, inside the click, or the browser refuses it
-            keep(run())
+            keep(act())
 
     document.querySelector(selector).addEventListener("click", clicked)
 
@@ -321,23 +333,34 @@ AT_CLICK = {"login-popup": open_login_popup}
 LANE: list = []
 
 
+def probe_storage(found: list) -> None:
+    """Every access that throws where storage is blocked, for one js_call; what it found
+    goes into `found` (a JS callback gets no return value through here)."""
+    storage = js.window.localStorage
+    tab = js.window.sessionStorage
+    storage.getItem(record.KEY_PREFIX)
+    found.extend([storage, [tab.key(i) for i in range(tab.length)]])
+
+
 async def usable_storage() -> object | None:
     """localStorage, when the full lane would use it too: readable, and nothing of this
     app's in sessionStorage (where the full lane keeps a session localStorage refused).
     None otherwise: then only the full lane can tell where the session is."""
+    found = []
     try:
-        storage = await js_call(js.Reflect.get.bind(None, js.window, "localStorage"))
-        tab = await js_call(js.Reflect.get.bind(None, js.window, "sessionStorage"))
-        await js_call(storage.getItem.bind(storage, record.KEY_PREFIX))
-        names = [tab.key(i) for i in range(tab.length)]
+        # A promise's undefined value reaches a Python callback as no argument at all.
+        await js_call(lambda *_value: probe_storage(found))
     except Exception:
         return None
+    if len(found) != 2:
+        return None
+    storage, names = found
     if any(name and name.startswith(record.KEY_PREFIX + ":") for name in names):
         return None
     return storage
 
 
-async def run() -> None:
+async def run(settings_text: str | None) -> None:
     on_click(".btn-login", "login")
     on_click(".btn-logout", "logout")
     on_click(".btn-call-api", "call-api")
@@ -346,7 +369,7 @@ async def run() -> None:
     if is_callback(page_url):
         start_full_lane("callback")
         return
-    settings = read_settings(await fetch_text(SETTINGS_URL), page_url)
+    settings = read_settings(settings_text, page_url)
     storage = await usable_storage()
     if storage is None:
         start_full_lane("storage")
@@ -371,12 +394,13 @@ async def run() -> None:
         await asyncio.sleep(TICK_SECONDS)
 
 
-async def main() -> None:
+async def main(settings_text: str | None) -> None:
+    """The lane, from auth_config.json's text (None: it could not be read), which the
+    boot module fetched while MicroPython started: the first paint waits for no request
+    of its own."""
     try:
-        await run()
+        await run(settings_text)
     except Exception as error:  # settings, storage, anything: the full lane says it in words
         js.console.warn("first lane: handing over: " + repr(error))
         start_full_lane("fallback")
 
-
-await main()  # noqa: F704 - PyScript runs this file with top-level await

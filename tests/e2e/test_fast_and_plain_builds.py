@@ -56,16 +56,17 @@ def test_every_hinted_file_is_fetched_once(page, site):
     open_app(page, site.url)
     html = page.content()
     hinted = re.findall(r'<link rel="(?:module)?preload" href="\./([^"]+)"', html)
-    # The first lane's runtime, PyScript's 8 chunks, its config, script and modules, the
-    # settings; nothing of Pyodide's, which starts later.
-    assert hinted[0] == "vendor/micropython/micropython.mjs"
-    assert {"first_lane.toml", "first_lane.py", "lane/page_text.py",
-            "lane/oidc_spa/portable/record.py", "auth_config.json"} <= set(hinted)
-    assert not [path for path in hinted if "pyodide" in path]
+    # The first lane's boot module, runtime and Python, the settings; nothing of
+    # PyScript's or Pyodide's, which start later.
+    assert hinted == ["first_lane.mjs", "vendor/micropython/micropython.mjs",
+                      "vendor/micropython/micropython.wasm", "first_lane.json",
+                      "auth_config.json"]
     for path in hinted:
         # Each lane reads the settings once; the full lane's read is not a hint's.
         expected = 2 if path == "auth_config.json" else 1
         assert requests.count(site.url + path) == expected, (path, requests)
+    # PyScript's configs are in the page: no config file is fetched.
+    assert not [url for url in requests if url.endswith((".toml", "/toml.js"))]
 
 
 # Runs Python in the page's own interpreter (PyScript's handle on it).

@@ -46,7 +46,7 @@ def test_while_python_starts_the_page_says_checking_and_shows_no_button(page, si
     # The first lane paints within milliseconds: its script is held back here (and let
     # go below) so that the moment before Python decides can be looked at.
     held = []
-    page.route("**/first_lane.py", lambda route: held.append(route))
+    page.route("**/first_lane.json", lambda route: held.append(route))
     page.goto(site.url, wait_until="domcontentloaded")
     assert page.evaluate("document.body.dataset.session") == "checking"
     assert page.locator("#checking-message").is_visible()
@@ -56,7 +56,7 @@ def test_while_python_starts_the_page_says_checking_and_shows_no_button(page, si
     assert page.evaluate("document.body.dataset.session") == "checking"
     for route in held:
         route.continue_()
-    page.unroute("**/first_lane.py")
+    page.unroute("**/first_lane.json")
     wait_for_state(page, "anonymous")
     assert not page.locator("#checking-message").is_visible()
 

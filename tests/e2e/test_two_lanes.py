@@ -155,3 +155,28 @@ def test_the_switch_shows_no_wrong_state_and_repaints_nothing(page, site):
     writes_after = page.evaluate("window.__profileWrites")
     countdown = page.evaluate("document.querySelector('.session-expiry') !== null")
     assert countdown and writes_after - painted <= 1  # at most the countdown's text
+
+
+def test_a_first_lane_that_cannot_start_leaves_the_page_to_the_full_lane(page, site):
+    """MicroPython's WebAssembly not there (a failed download): the boot module starts the
+    full lane, which decides and handles Log in; the page never stays on "checking"."""
+    page.route("**/vendor/micropython/micropython.wasm", lambda route: route.fulfill(status=503))
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_app(page, site.on_demand_url)  # on-demand: only the failure can start Pyodide
+    assert full_lane_reason(page) == "no-first-lane"
+    wait_for_state(page, "anonymous")
+    assert pyodide_requests(requests)
+    log_in(page, "alice", "alice-demo")
+    assert page.text_content(".nickname") == "ali"
+
+
+def test_the_first_lane_needs_no_pyscript(page, site):
+    """PyScript loads with the full lane: a signed-out visitor on on-demand fetches none of
+    it, and no config file (the configs are in the page)."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    open_app(page, site.on_demand_url, lane="first")
+    page.wait_for_timeout(1000)
+    assert not [url for url in requests if "/vendor/pyscript/" in url]
+    assert not [url for url in requests if url.endswith(".toml")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -305,36 +306,49 @@ def test_two_lane_page_names_the_first_lane_files_and_not_pyodide(
         project: Path, tmp_path: Path) -> None:
     two_lanes = shutil.copytree(project, tmp_path / "project")
     index = two_lanes / "public" / "index.html"
-    index.write_text(index.read_text().replace(
-        '<script type="py" src="./main.py" config="./pyscript.toml">',
-        '<py-config src="./pyscript.toml"></py-config>\n'
-        '<script type="mpy" src="./first_lane.py" config="./first_lane.toml">'))
+    index.write_text(index.read_text()
+                     .replace('<script type="module" src="./vendor/pyscript/core.js"></script>\n',
+                              "")
+                     .replace('<script type="py" src="./main.py" config="./pyscript.toml">',
+                              '<py-config hidden src="./pyscript.toml"></py-config>\n'
+                              '<script type="module" src="./first_lane.mjs">'))
     site = build_project(two_lanes, tmp_path / "fast", plain=False,
                          auth_config={"issuer": "https://op.example.test", "clientId": "a"})
     html = (site / "index.html").read_text()
     # What the first lane (MicroPython) needs to paint, asked for at once; nothing of
-    # Pyodide's, which the first lane starts only when needed.
-    hint = r'<(?:script type="module" src|link rel="(?:module)?preload" href)="\./([^"]+)"'
-    hinted = re.findall(hint, html)
-    assert hinted[0] == "vendor/micropython/micropython.mjs"
-    chunks = {Path(m).name.rsplit("-", 1)[0] for m in hinted[1:9]}
-    assert chunks == {"core", "toml", "error", "deprecations-manager", "donkey", "py-editor",
-                      "py-game", "py-terminal"}
-    assert hinted[9:] == ["first_lane.toml", "first_lane.py", "lane/oidc_spa/__init__.py",
-                          "lane/oidc_spa/portable/__init__.py",
-                          "lane/oidc_spa/portable/rules.py", "lane/page_text.py",
-                          "auth_config.json", "vendor/pyscript/core.js"]
-    assert all((site / path).is_file() for path in hinted)
-    assert "pyodide" not in html and ".wasm" not in html  # a hinted wasm misses the code cache
-    config = tomllib.loads((site / "first_lane.toml").read_text())
-    assert config["interpreter"] == "./vendor/micropython/micropython.mjs"
-    assert config["files"] == {f"./lane/{name}": f"./{name}" for name in (
-        "oidc_spa/__init__.py", "oidc_spa/portable/__init__.py", "oidc_spa/portable/rules.py",
-        "page_text.py")}
+    # PyScript's or Pyodide's, which the first lane starts only when needed.
+    hint = r'<link rel="(?:module)?preload" href="\./([^"]+)"'
+    assert re.findall(hint, html) == [
+        "first_lane.mjs", "vendor/micropython/micropython.mjs",
+        "vendor/micropython/micropython.wasm", "first_lane.json", "auth_config.json"]
+    assert "pyodide" not in html.split("<py-config")[0]
+    assert "core.js" not in html
+    # The full lane's config written in as JSON: PyScript fetches no config file.
+    inlined = re.search(r"<py-config hidden>(.*?)</py-config>", html).group(1)
+    assert json.loads(inlined) == tomllib.loads((site / "pyscript.toml").read_text())
+    # The lane's Python as MicroPython bytecode (.mpy), one file; no sources.
+    bundle = json.loads((site / "first_lane.json").read_text())
+    assert sorted(bundle["files"]) == [
+        "first_lane.mpy", "oidc_spa/__init__.mpy", "oidc_spa/portable/__init__.mpy",
+        "oidc_spa/portable/rules.mpy", "page_text.mpy"]
+    for compiled in bundle["files"].values():
+        assert base64.b64decode(compiled)[:2] == b"M\x06"  # .mpy, bytecode version 6
+    assert not (site / "first_lane.py").exists() and not (site / "lane").exists()
     for name in ("pyodide.mjs", "pyodide.asm.mjs"):  # V8 compiles them while they stream
         source = (site / "vendor" / "pyodide" / name).read_text()
         assert source.startswith("//# allFunctionsCalledOnLoad\n")
         assert source.count("allFunctionsCalledOnLoad") == 1
+
+
+def test_a_module_mpy_cross_refuses_fails_the_build(project: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(project, tmp_path / "project")
+    (project / "py" / "app" / "first_lane.py").write_text("def broken(:\n")
+    index = project / "public" / "index.html"
+    index.write_text(index.read_text().replace(
+        '<script type="py" src="./main.py" config="./pyscript.toml">',
+        '<script type="module" src="./first_lane.mjs">'))
+    with pytest.raises(build.BuildError, match=r"mpy-cross refused .*first_lane\.py"):
+        build_project(project, tmp_path / "out")
 
 
 def test_plain_build_has_no_start_up_hints(site: Path) -> None:

@@ -43,6 +43,8 @@ from devtools.build.csp import (
     discovered_origins,
     insert_policy,
 )
+from devtools.build.first_lane_bundle import BundleError, first_lane_bundle
+from devtools.build.inline_config import InlineConfigError, inline_configs
 from devtools.build.preload import (
     PreloadError,
     add_compile_hints,
@@ -90,18 +92,12 @@ plugins = ["!codemirror", "!deprecations-manager", "!donkey", "!error", "!py-edi
 "./python.zip" = "./*"
 """
 
-# The first lane (MicroPython, see py/app/first_lane.py): its runtime, config and modules.
+# The first lane (MicroPython, see py/app/first_lane.py): its runtime, its boot module and
+# its Python in one file ({"main": first_lane.py, "files": {path: source}}).
 MICROPYTHON_FILES = ("micropython.mjs", "micropython.wasm")
-LANE_DIR = "lane"
-FIRST_LANE_CONFIG = "first_lane.toml"
-FIRST_LANE_TOML = """# Written by devtools.build.build: the first lane's config (MicroPython).
-interpreter = "./vendor/micropython/micropython.mjs"
-plugins = ["!codemirror", "!deprecations-manager", "!donkey", "!error", "!py-editor",
-           "!py-game", "!py-terminal"]
-
-[files]
-{files}
-"""
+FIRST_LANE_BOOT = "first_lane.mjs"
+FIRST_LANE_BOOT_SOURCE = BOOT / "first_lane_boot.mjs"
+FIRST_LANE_BUNDLE = "first_lane.json"
 
 # Zip entries get this date so two builds of the same sources are byte-identical.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -252,8 +248,8 @@ def first_lane_files(root: Path) -> dict[str, Path]:
 
 
 def write_first_lane(out: Path, root: Path, node_modules: Path) -> None:
-    """The first lane: MicroPython vendored, first_lane.py, its modules under lane/, and
-    first_lane.toml, the config its <script type="mpy"> names (see py/app/first_lane.py)."""
+    """The first lane: MicroPython vendored, its boot module, and first_lane.json, the
+    lane's Python (first_lane.py and the modules it imports) compiled and in one file."""
     source = node_modules / "@micropython" / "micropython-webassembly-pyscript"
     target = out / "vendor" / "micropython"
     target.mkdir(parents=True)
@@ -261,14 +257,17 @@ def write_first_lane(out: Path, root: Path, node_modules: Path) -> None:
         if not (source / name).is_file():
             raise BuildError(f"{source / name} not found: run scripts/setup")
         copy_without_source_map(source / name, target / name)
-    shutil.copy2(root / "py" / "app" / "first_lane.py", out / "first_lane.py")
-    entries = []
-    for name, path in first_lane_files(root).items():
-        (out / LANE_DIR / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, out / LANE_DIR / name)
-        entries.append(f'"./{LANE_DIR}/{name}" = "./{name}"')
-    (out / FIRST_LANE_CONFIG).write_text(
-        FIRST_LANE_TOML.format(files="\n".join(entries)))
+    boot = FIRST_LANE_BOOT_SOURCE.read_text()
+    if f'"./{FIRST_LANE_BUNDLE}"' not in boot:
+        raise BuildError(f"{FIRST_LANE_BOOT_SOURCE} does not read {FIRST_LANE_BUNDLE}")
+    (out / FIRST_LANE_BOOT).write_text(boot)
+    modules = {"first_lane.py": root / "py" / "app" / "first_lane.py", **first_lane_files(root)}
+    version = read_npm_pins(root)["@micropython/micropython-webassembly-pyscript"]
+    try:
+        bundle = first_lane_bundle(modules, version)
+    except BundleError as error:
+        raise BuildError(str(error)) from None
+    (out / FIRST_LANE_BUNDLE).write_text(json.dumps(bundle, sort_keys=True) + "\n")
 
 
 def clear_output(out: Path, root: Path) -> None:
@@ -348,14 +347,13 @@ def write_preload_hints(out: Path, plain: bool, root: Path) -> None:
     """The fast page names its start-up files in index.html (see devtools/build/preload.py)."""
     index = out / "index.html"
     try:
-        # The two-lane page (public/index.html naming first_lane.py) gets the first
+        # The two-lane page (public/index.html running first_lane.mjs) gets the first
         # lane's hints; the Pyodide-only page, Pyodide's chain.
-        two_lanes = 'type="mpy"' in index.read_text()
-        lane = [f"{LANE_DIR}/{name}" for name in first_lane_files(root)]
+        two_lanes = f'src="./{FIRST_LANE_BOOT}"' in index.read_text()
         if plain:
             hints = ""
         elif two_lanes:
-            hints = first_lane_hints(out, FIRST_LANE_CONFIG, lane)
+            hints = first_lane_hints(out, FIRST_LANE_BOOT, FIRST_LANE_BUNDLE)
         else:
             hints = fast_page_hints(out, FAST_INTERPRETER, BYTECODE_ZIP)
     except PreloadError as error:
@@ -406,6 +404,11 @@ def build_site(
         (out / "auth_config.json").write_text(text)
     write_policy(out, auth_config, extra_origins, discover)
     write_preload_hints(out, plain, root)
+    index = out / "index.html"
+    try:
+        index.write_text(inline_configs(index.read_text(), out))
+    except InlineConfigError as error:
+        raise BuildError(str(error)) from None
     return out
 
 

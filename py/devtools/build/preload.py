@@ -97,23 +97,23 @@ def fast_page_hints(site: Path, interpreter: str, stdlib_zip: str) -> str:
     )
 
 
-def first_lane_hints(site: Path, lane_config: str, lane_files: list[str]) -> str:
+def first_lane_hints(site: Path, boot: str, bundle: str) -> str:
     """The hints for the two-lane page in `site` (paths relative to index.html): what the
-    first lane (MicroPython) needs before it can paint, all asked for at once: its
-    runtime module, PyScript's chunks, its config, script and modules, the settings.
-    Pyodide is not named: the first lane starts it when needed (py/app/first_lane.py),
-    and a visitor who is signed out and never clicks downloads none of it."""
-    module = "vendor/micropython/micropython.mjs"
-    pyscript = [f"vendor/pyscript/{name}" for name in pyscript_chunks(site / "vendor/pyscript")]
-    fetched = [lane_config, "first_lane.py", *lane_files]
-    for path in [module, *pyscript, *fetched]:
+    first lane (MicroPython) needs before it can paint, all asked for at once: its boot
+    module (named at the end of the page), MicroPython's module and WebAssembly, the
+    lane's Python, the settings. Neither PyScript nor Pyodide is named: the first lane
+    starts them when needed (py/app/first_lane.py), and a visitor who is signed out and
+    never clicks downloads none of it."""
+    modules = [boot, "vendor/micropython/micropython.mjs"]
+    fetched = ["vendor/micropython/micropython.wasm", bundle]
+    for path in [*modules, *fetched]:
         if not (site / path).is_file():
             raise PreloadError(f"{site / path} not found: nothing to preload")
     fetched += [path for path in LATE_FETCHES_IF_PRESENT if (site / path).is_file()]
     # "crossorigin" makes the hint's request match fetch()'s defaults (cors mode,
     # same-origin credentials), or the browser would fetch the file twice.
     return "\n  ".join(
-        [f'<link rel="modulepreload" href="./{path}">' for path in [module, *pyscript]]
+        [f'<link rel="modulepreload" href="./{path}">' for path in modules]
         + [f'<link rel="preload" href="./{path}" as="fetch" crossorigin>' for path in fetched]
     )
 

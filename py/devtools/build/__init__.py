@@ -1,0 +1,1 @@
+"""The site build: vendoring, bytecode zips, Content-Security-Policy, start-up hints."""
