@@ -1,12 +1,13 @@
 """PyScript's configs written into index.html, so that PyScript fetches no file first.
 
 PyScript reads every interpreter's config before it starts any interpreter, one after the
-other: with `<py-config src="./pyscript.toml">` and `config="./first_lane.toml"` that is
-two requests in a row plus its TOML parser chunk, all before MicroPython's WebAssembly is
-even asked for (about 50 ms warm, two round trips on a real link: docs/performance.md).
-The same configs inlined as JSON cost nothing: PyScript parses a config that starts with
-`{` as JSON, and resolves its relative paths against the page, which is where the TOML
-files sit. The TOML files stay the sources (and stay in the site, for readers).
+other: a `<py-config src="./pyscript.toml">` (or a `config="./NAME.toml"` attribute) is a
+request, and then its TOML parser chunk another, before the WebAssembly is even asked for
+(about 50 ms warm, two round trips on a real link, when the first lane still ran through
+PyScript: docs/performance.md). The same configs inlined as JSON cost nothing: PyScript
+parses a config that starts with `{` as JSON, and resolves its relative paths against the
+page, which is where the TOML files sit. The TOML files stay the sources (and stay in the
+site, for readers).
 """
 
 from __future__ import annotations
