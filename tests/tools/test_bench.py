@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 
-from devtools.bench import bench, bench_report, bench_site, bench_tables
+from devtools.bench import bench, bench_browser, bench_report, bench_site, bench_tables
 from devtools.bench.bench_report import (
     APP_ANONYMOUS,
     APP_AUTHENTICATED,
     APP_EAGER,
+    APP_LOGIN,
     APP_ON_DEMAND,
     JS_ANONYMOUS,
     JS_AUTHENTICATED,
+    JS_LOGIN,
     KINDS,
     REFERENCE,
     RUNTIME_FLOOR,
@@ -34,6 +36,11 @@ SAMPLE_FIELDS = {"mode", "round", "kind", "ready_ms", "checking_painted_ms", "fc
                  "wrong_frames", "frames", "bytes", "requests", "bytes_before_ready",
                  "first_lane_ms", "full_lane_ms", "full_lane_reason", "pyodide_requested_ms",
                  "resources", "events", "wall_s"}
+LOGIN_SAMPLE_FIELDS = {"mode", "round", "kind", "to_provider_ms", "to_provider_wall_ms",
+                       "return_ms", "return_nav_ms", "return_state_ms",
+                       "callback_fetch_start_ms", "wrong_frames", "wall_s"}
+LOGIN_ROWS = ("login: click on Log in \u2192 provider's sign-in page painted",
+              "return: callback URL requested \u2192 profile shown")
 
 
 def sample(mode: str, kind: str, ready: float, **extra: Any) -> dict[str, Any]:
@@ -42,9 +49,9 @@ def sample(mode: str, kind: str, ready: float, **extra: Any) -> dict[str, Any]:
               "bytes": 1000, "requests": 3, "bytes_before_ready": 1000,
               "first_lane_ms": None, "full_lane_ms": None, "full_lane_reason": None,
               "pyodide_requested_ms": None,
-              "resources": [["", 0.0, 5.0, 800], ["first_lane.py", 5.0, 20.0, 200],
+              "resources": [["", 0.0, 5.0, 800], ["first_lane.json", 5.0, 20.0, 200],
                             ["vendor/pyodide/pyodide.asm.wasm", ready, ready + 400, 900]],
-              "events": [["mpy:ready", 30.0]], "wall_s": 1.0}
+              "events": [["first-lane:progress MicroPython started", 30.0]], "wall_s": 1.0}
     return values | extra
 
 
@@ -118,13 +125,13 @@ def test_policies_say_whether_and_when_pyodide_came():
 def test_milestones_and_files_before_the_right_state():
     report = synthetic_report()
     rows = {(row["mode"], row["what"]): row["ms"] for row in report["milestones"]}
-    assert rows["warm", "first_lane.py arrived"]["median"] == 20.0
-    assert rows["warm", "PyScript: mpy:ready (first_lane.py starts)"]["median"] == 30.0
+    assert rows["warm", "the lane's Python (first_lane.json) arrived"]["median"] == 20.0
+    assert rows["warm", "boot: MicroPython started"]["median"] == 30.0
     assert rows["cold", "last file before the right state arrived"]["median"] == 20.0
     assert rows["cold", "MicroPython wasm arrived"] is None
     before = report["before_ready"]
     assert before["mode"] == "cold" and before["total"] == 300_000
-    assert before["files"] == [["", 800], ["first_lane.py", 200]]  # not Pyodide, after it
+    assert before["files"] == [["", 800], ["first_lane.json", 200]]  # not Pyodide, after it
 
 
 def test_the_tables_have_one_row_per_figure_target_policy_and_milestone():
@@ -141,6 +148,87 @@ def test_the_tables_have_one_row_per_figure_target_policy_and_milestone():
     assert len(rows) == (headers + len(report["figures"]) + len(report["targets"])
                          + len(report["policies"]) + len(milestones)
                          + len(report["before_ready"]["files"]))
+
+
+def login_sample(mode: str, kind: str, to_provider: float, back: float, round_: int = 0,
+                 **extra: Any) -> dict[str, Any]:
+    values = {"mode": mode, "round": round_, "kind": kind, "to_provider_ms": to_provider,
+              "to_provider_wall_ms": to_provider + 60, "return_ms": back,
+              "return_nav_ms": back + 30, "return_state_ms": back + 20,
+              "callback_fetch_start_ms": 30.0, "wrong_frames": 0, "wall_s": 3.0}
+    return values | extra
+
+
+def report_with_logins() -> dict[str, Any]:
+    logins = [
+        *(login_sample("warm", APP_LOGIN, ms, back, i)
+          for i, (ms, back) in enumerate(((120.0, 1000.0), (130.0, 900.0), (300.0, 1400.0)))),
+        *(login_sample("warm", JS_LOGIN, ms, back, i)
+          for i, (ms, back) in enumerate(((100.0, 200.0), (90.0, 250.0), (110.0, 180.0)))),
+        login_sample("cold", APP_LOGIN, 400.0, 3000.0, wrong_frames=1),
+        login_sample("cold", JS_LOGIN, 200.0, 500.0),
+    ]
+    raw = {"samples": [sample("warm", APP_ANONYMOUS, 300.0)], "chromium": "Chrome/1.0",
+           "retries": [], "oidc_client_ts": "3.5.0", "login_samples": logins}
+    return bench.summarise(raw, runs=2, skip_link=True)
+
+
+def test_login_round_trip_figures_set_the_app_against_the_js_page():
+    report = report_with_logins()
+    assert report["settings"]["logins"] == 3  # --runs 2, at least 3 logins
+    login = report["login"]
+    assert len(login["samples"]) == 8 and login["callback_wrong_frames"] == 1
+    figures = {item["name"]: item for item in login["figures"]}
+    out = figures[f"warm {LOGIN_ROWS[0]}"]
+    assert out["app"] == {"median": 130.0, "min": 120.0, "max": 300.0, "n": 3}
+    assert out["js"]["median"] == 100.0 and out["ratio_js"] == 1.3
+    back = figures[f"warm {LOGIN_ROWS[1]}"]
+    assert back["app"]["median"] == 1000.0 and back["js"]["median"] == 200.0
+    assert back["ratio_js"] == 5.0 and back["detail"] is False
+    assert figures[f"cold {LOGIN_ROWS[1]}"]["ratio_js"] == 6.0
+    wall = next(item for item in login["figures"] if item["field"] == "to_provider_wall_ms")
+    assert wall["detail"] is True and wall["app"]["median"] == 190.0
+    assert [item["mode"] for item in login["figures"] if not item["detail"]] == [
+        "warm", "warm", "cold", "cold"]
+    # The start-up figures do not change with logins beside them.
+    alone = bench_report.summary([sample("warm", APP_ANONYMOUS, 300.0)])
+    assert report["figures"] == alone["figures"] and report["targets"] == alone["targets"]
+
+
+def test_the_login_table_has_a_row_per_mode_and_figure_and_none_without_logins():
+    table = bench_tables.markdown_table(report_with_logins())
+    login = table.split("\n\n")[-1].splitlines()
+    assert login[0] == ("| login round trip | app median (min\u2013max) | "
+                        "JS page (oidc-client-ts) median (min\u2013max) | app / JS |")
+    assert login[2] == (f"| warm {LOGIN_ROWS[0]} | 130 ms (120 ms\u2013300 ms) | "
+                        "100 ms (90 ms\u2013110 ms) | 1.30 |")
+    assert login[5] == (f"| cold {LOGIN_ROWS[1]} | 3000 ms (3000 ms\u20133000 ms) | "
+                        "500 ms (500 ms\u2013500 ms) | 6.00 |")
+    assert len(login) == 2 + 4
+    assert bench_tables.login_table(synthetic_report()) == []
+    assert synthetic_report()["login"]["figures"] == []
+
+
+def test_a_logins_figures_come_from_the_two_pages_clocks():
+    provider = {"timeOrigin": 1_000_000.0, "usernameFrame": 40.0, "usernamePainted": 45.5}
+    callback = {"bench": {"states": [{"state": "checking", "t": 5.0},
+                                     {"state": "authenticated", "t": 600.0}],
+                          "profileShown": 650.25, "wrongFrames": []},
+                "click": "999900.0", "url": "http://h/bench/?code=c&state=s&iss=i",
+                "fetchStart": 30.0, "redirectCount": 0}
+    figures = bench_browser.login_figures(999_900.0, provider, callback, "http://h/bench/")
+    assert figures == {"to_provider_ms": 145.5, "return_ms": 620.2, "return_nav_ms": 650.2,
+                       "return_state_ms": 600.0, "callback_fetch_start_ms": 30.0,
+                       "wrong_frames": 0}
+    with pytest.raises(bench_site.BenchError, match="not a callback"):
+        bench_browser.login_figures(0.0, provider, callback | {"url": "http://h/bench/"},
+                                    "http://h/bench/")
+    went_anonymous = {**callback["bench"], "states": [{"state": "anonymous", "t": 9.0}]}
+    with pytest.raises(bench_site.BenchError, match="went"):
+        bench_browser.login_figures(0.0, provider, callback | {"bench": went_anonymous},
+                                    "http://h/bench/")
+    with pytest.raises(bench_site.BenchError, match="never painted"):
+        bench_browser.login_figures(0.0, {}, callback, "http://h/bench/")
 
 
 def test_the_js_page_gets_the_apps_tokens_as_an_oidc_client_ts_user():
@@ -200,7 +288,7 @@ def test_one_run_of_the_real_benchmark_writes_a_complete_report(tmp_path):
     report = json.loads(out.read_text())
 
     assert set(report) == {"machine", "settings", "figures", "targets", "policies",
-                           "milestones", "before_ready", "retries", "samples"}
+                           "milestones", "before_ready", "login", "retries", "samples"}
     machine = report["machine"]
     assert machine["nproc"] >= 1 and "Chrome/" in machine["chromium"]
     assert is_positive_number(machine["duration_s"]) and machine["date"]
@@ -244,3 +332,19 @@ def test_one_run_of_the_real_benchmark_writes_a_complete_report(tmp_path):
     assert all(isinstance(item["pass"], bool) for item in report["targets"])
     assert report["before_ready"]["mode"] == "cold" and report["before_ready"]["files"]
     assert "| figure | app median" in done.stdout and "| signed out, no click |" in done.stdout
+
+    login = report["login"]
+    assert len(login["samples"]) == 2 * 2 * bench.MIN_LOGINS  # warm and cold, app and JS
+    for entry in login["samples"]:
+        assert set(entry) == LOGIN_SAMPLE_FIELDS
+        assert is_positive_number(entry["to_provider_ms"])
+        assert is_positive_number(entry["return_ms"])
+    rows = [item for item in login["figures"] if not item["detail"]]
+    assert [item["name"] for item in rows] == [
+        f"{mode} {name}" for mode in ("warm", "cold") for name in LOGIN_ROWS]
+    for item in rows:
+        check_stats(item["app"], counts=False)
+        check_stats(item["js"], counts=False)
+        assert is_positive_number(item["ratio_js"])
+    assert login["callback_wrong_frames"] == 0
+    assert "| login round trip |" in done.stdout

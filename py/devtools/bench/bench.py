@@ -29,6 +29,13 @@ the same tokens as oidc-client-ts stores a user. Each authenticated load gets it
 from a per-tab init script that writes them to localStorage, only if absent, before the
 page's own scripts run (a cold profile has never seen the origin).
 
+Then the login round trip (issue #11), warm and cold, at least 3 logins each for the app
+and the JavaScript page (which logs in with signinRedirect / signinRedirectCallback, its
+own folder registered as a redirect URI): from the click on Log in to the provider's
+sign-in page, and from the callback URL to the profile shown. Each login starts with no
+provider session and nothing stored: warm in a profile of its own per page (primed by
+one login), cold in a new profile.
+
 Times are page-side (performance.now(), zero = navigation start). This is a report, not
 a test: it prints Markdown tables, writes every sample to JSON and never fails on slow
 numbers. The targets (issue #11) in the JSON say how far the page is from its goals.
@@ -61,6 +68,8 @@ from devtools.bench.bench_browser import (
     SETTLE_MS,
     WATCH,
     WATCH_MS,
+    LoginSample,
+    LoginTarget,
     Sample,
     Storage,
     Target,
@@ -68,20 +77,25 @@ from devtools.bench.bench_browser import (
     demo_login,
     local_storage,
     measure_load,
+    measure_login,
     profile,
+    provider_probe_script,
     wait_for_final_state,
 )
 from devtools.bench.bench_report import (
     APP_ANONYMOUS,
     APP_AUTHENTICATED,
     APP_EAGER,
+    APP_LOGIN,
     APP_ON_DEMAND,
     JS_ANONYMOUS,
     JS_AUTHENTICATED,
     JS_KINDS,
+    JS_LOGIN,
     KINDS,
     REFERENCE,
     RUNTIME_FLOOR,
+    login_summary,
     summary,
 )
 from devtools.bench.bench_site import (
@@ -110,6 +124,9 @@ from devtools.servers.serve import serve_in_thread
 
 BASE_PATH = "/bench/"
 DEFAULT_OUT = ROOT / "bench-results" / "startup.json"
+# Logins per page and mode: at least this many, else --runs.
+MIN_LOGINS = 3
+LOGIN_MODES = ("warm", "cold")
 # What the measured pages are built from (source_state reports their changes).
 PAGE_SOURCES = ("public", "py/app", "py/oidc_spa", "py/boot", "py/devtools/build",
                 "py/devtools/bench", "pyscript.toml", "package.json")
@@ -138,6 +155,23 @@ METHOD = {
     "runtime_floor": "floor/: the app's interpreter module (pyodide-fast.mjs: Pyodide with the "
     "app's bytecode zips, hinted as in the app), nothing else; warm loads share the app's "
     "profile",
+    "login": "login round trip, app (.btn-login) and JS page (a .btn-login button that "
+    "calls UserManager.signinRedirect), each from its signed-out page at rest (the app: "
+    "after its full lane is up, then 300 ms), every login with no provider cookie and "
+    "nothing stored for the site's origin (CDP Storage.clearDataForOrigin), a new tab; "
+    "warm: one profile per page primed by one login; cold: a new profile per login. "
+    "to_provider_ms = (provider page's performance.timeOrigin + the post-paint time of "
+    "the first rAF frame showing #username) - (app page's performance.timeOrigin + the "
+    "click event's timeStamp, kept in sessionStorage): epoch times of two documents of one "
+    "browser, no Python in it; to_provider_wall_ms: Python's time.time() around "
+    "Playwright's click and wait for #username visible (cross-check, includes Playwright). "
+    "Then the demo user signs in (Playwright fills the form). return_ms = the callback "
+    "page's post-paint time of the first rAF frame with data-session=authenticated and a "
+    "visible non-empty .nickname, minus its navigation entry's fetchStart (the callback "
+    "URL's request, after the provider's redirects); return_nav_ms the same from the "
+    "navigation start (0: the sign-in form's POST, the provider's work and redirects "
+    "included); the JS page's callback runs signinRedirectCallback (code exchange and "
+    "/userinfo, loadUserInfo true) and writes .nickname",
     "policies": f"signed out, no click: the app (fullLane {DEFAULT_POLICY}, the default) and "
     f"builds with fullLane eager and on-demand; on-demand watched {WATCH_MS} ms past the "
     "right state",
@@ -234,6 +268,66 @@ class Bench:
         )
 
 
+def login_targets(bench: Bench, round_: int) -> list[LoginTarget]:
+    """The app's and the JavaScript page's logins, in turn (every other round reversed)."""
+    targets = [LoginTarget(APP_LOGIN, bench.site_url, FULL_LANE),
+               LoginTarget(JS_LOGIN, f"{bench.site_url}{JS_DIR}/")]
+    return targets if round_ % 2 == 0 else targets[::-1]
+
+
+@contextlib.contextmanager
+def login_profile(bench: Bench, name: str) -> Iterator[Any]:
+    with bench.new_profile(name) as context:
+        context.add_init_script(provider_probe_script(bench.issuer))
+        yield context
+
+
+def log_login(bench: Bench, sample: LoginSample) -> None:
+    bench.progress(
+        f"{sample.mode} login #{sample.round + 1} {sample.kind}: to the provider "
+        f"{sample.to_provider_ms:.0f} ms (Python's clock {sample.to_provider_wall_ms:.0f} ms), "
+        f"back to the profile {sample.return_ms:.0f} ms from the callback's request "
+        f"({sample.return_nav_ms:.0f} ms from the sign-in POST), "
+        f"{sample.wrong_frames} wrong frames")
+
+
+def run_logins(bench: Bench, runs: int, mode: str) -> list[LoginSample]:
+    """Logins from the signed-out app and JS pages: warm in one primed profile per
+    page, cold in a new profile each."""
+    samples: list[LoginSample] = []
+    logins = max(runs, MIN_LOGINS)
+
+    def measure(context: Any, target: LoginTarget, round_: int) -> LoginSample:
+        return measure_login(context, target, mode=mode, round_=round_, origin=bench.origin)
+
+    if mode == "warm":
+        with login_profile(bench, "login-app-") as app, login_profile(bench, "login-js-") as js:
+            contexts = {APP_LOGIN: app, JS_LOGIN: js}
+            for target in login_targets(bench, 0):
+                bench.retry_once(f"priming {target.kind}",
+                                 partial(measure, contexts[target.kind], target, -1))
+            for round_ in range(logins):
+                for target in login_targets(bench, round_):
+                    sample = bench.retry_once(
+                        f"warm login #{round_ + 1} {target.kind}",
+                        partial(measure, contexts[target.kind], target, round_))
+                    log_login(bench, sample)
+                    samples.append(sample)
+        return samples
+
+    def cold(target: LoginTarget, round_: int) -> LoginSample:
+        with login_profile(bench, f"login-{mode}-") as context:
+            return measure(context, target, round_)
+
+    for round_ in range(logins):
+        for target in login_targets(bench, round_):
+            sample = bench.retry_once(f"{mode} login #{round_ + 1} {target.kind}",
+                                      partial(cold, target, round_))
+            log_login(bench, sample)
+            samples.append(sample)
+    return samples
+
+
 def log_in_once(bench: Bench, app: Any) -> None:
     """The real login (warm app profile) whose tokens every authenticated load reuses."""
     page = app.new_page()
@@ -304,9 +398,10 @@ def bench_stack(work: Path, progress: Progress) -> Iterator[Bench]:
 
     site = work / "site"
     site.mkdir()
-    # The server starts first: its address is the redirect URI the provider must know.
+    # The server starts first: its address is the redirect URI the provider must know
+    # (the JavaScript page's folder too: it logs in to its own page).
     with every_compressed_file_kept(), serve_in_thread(site, BASE_PATH) as url, \
-            start_node_provider(client_id=CLIENT_ID, redirect_uris=[url],
+            start_node_provider(client_id=CLIENT_ID, redirect_uris=[url, f"{url}{JS_DIR}/"],
                                 post_logout_redirect_uris=[url],
                                 allowed_origins=[url.split(BASE_PATH)[0]]) as provider, \
             sync_playwright() as playwright:
@@ -325,9 +420,11 @@ def collect(runs: int, *, skip_link: bool, progress: Progress) -> dict[str, Any]
         samples += run_cold(bench, runs, link=False)
         if not skip_link:
             samples += run_cold(bench, runs, link=True)
+        logins = [sample for mode in LOGIN_MODES for sample in run_logins(bench, runs, mode)]
         retries = bench.retries
     return {"samples": [asdict(sample) for sample in samples], "chromium": version,
-            "retries": retries, "oidc_client_ts": oidc_client_ts_version()}
+            "retries": retries, "oidc_client_ts": oidc_client_ts_version(),
+            "login_samples": [asdict(sample) for sample in logins]}
 
 
 def source_state() -> dict[str, Any]:
@@ -359,8 +456,10 @@ def summarise(raw: dict[str, Any], runs: int, skip_link: bool) -> dict[str, Any]
                     "load_average": load_average()},
         "settings": {"runs": runs, "skip_link": skip_link, "link": LINK,
                      "settle_ms": SETTLE_MS, "watch_ms": WATCH_MS, "base_path": BASE_PATH,
+                     "logins": max(runs, MIN_LOGINS), "login_modes": list(LOGIN_MODES),
                      "oidc_client_ts": raw["oidc_client_ts"], "method": METHOD},
         **summary(samples),
+        "login": login_summary(raw.get("login_samples", [])),
         "retries": raw["retries"],
         "samples": samples,
     }

@@ -1,4 +1,5 @@
-"""One measured page load in Chromium (devtools/bench/bench.py runs them).
+"""One measured page load, or one login round trip, in Chromium (devtools/bench/bench.py
+runs them).
 
 Times are page-side (performance.now(), zero = navigation start), recorded by an init
 script (bench_assets/probe.js), so Playwright's own overhead is not counted. Bytes are
@@ -19,7 +20,7 @@ from typing import Any
 
 from devtools.bench.bench_site import BenchError, asset
 from devtools.chromium import CHROMIUM_ARGS, chromium_executable
-from devtools.page_steps import log_in
+from devtools.page_steps import log_in, sign_in_at_provider
 
 DEMO_USER = ("alice", "alice-demo")
 LOAD_TIMEOUT_MS = 120_000
@@ -37,6 +38,14 @@ PYODIDE_FILES = "vendor/pyodide/"
 PROBE_SCRIPT = asset("probe.js")
 STORAGE_SCRIPT = asset("storage.js")
 RESOURCES_SCRIPT = asset("resources.js")
+PROVIDER_PROBE_SCRIPT = asset("provider_probe.js")
+# The page's record of a login's return (bench_assets/probe.js), with the click's epoch
+# time it kept in sessionStorage and the callback page's navigation entry.
+CALLBACK_SCRIPT = """() => {
+  const entry = performance.getEntriesByType("navigation")[0];
+  return {bench: window.__bench, click: sessionStorage.getItem("__bench_login_click"),
+          url: entry.name, fetchStart: entry.fetchStart, redirectCount: entry.redirectCount};
+}"""
 
 # What a load waits for once the right state shows (then SETTLE_MS more).
 SETTLE = "settle"  # nothing: a page with one runtime
@@ -65,7 +74,7 @@ class Sample:
     pyodide_requested_ms: float | None  # the first request for a Pyodide file
     # [path below the site (or URL), start, end, bytes], the page first
     resources: list[list[Any]]
-    # [PyScript event ("mpy:progress Loaded MicroPython", "mpy:ready", ...), time]
+    # [event ("first-lane:progress MicroPython started", "py:ready", ...), time]
     events: list[list[Any]]
     wall_s: float  # bookkeeping only (perf_counter around the whole load)
 
@@ -90,6 +99,118 @@ class Target:
     expected: str
     storage: Storage | None
     after: str = SETTLE
+
+
+@dataclass
+class LoginSample:
+    """One login from a signed-out page, as the pages saw it: to the provider's sign-in
+    page and back."""
+
+    mode: str
+    round: int
+    kind: str  # app_login, js_login
+    # click on .btn-login (app page, epoch) -> #username painted (provider page, epoch)
+    to_provider_ms: float
+    to_provider_wall_ms: float  # the same by Python's clock around Playwright's click/wait
+    # callback page, from its request (navigation entry fetchStart, after the provider's
+    # redirects) to the first frame with data-session="authenticated" and the nickname
+    return_ms: float
+    return_nav_ms: float  # the same from the callback page's navigation start (0)
+    return_state_ms: float  # data-session="authenticated" from navigation start
+    callback_fetch_start_ms: float  # the provider's part: sign-in POST and redirects
+    wrong_frames: int  # on the callback page
+    wall_s: float
+
+
+@dataclass
+class LoginTarget:
+    """Where a login starts: the signed-out page, what it waits for before the click."""
+
+    kind: str
+    url: str
+    after: str = SETTLE
+
+
+def login_figures(click: float, provider: dict[str, Any], callback: dict[str, Any],
+                  expected_url: str) -> dict[str, Any]:
+    """The page-side figures of one login: epoch times for the trip out (the click on the
+    app page, the sign-in field painted on the provider's), the callback page's own clock
+    for the way back. Refuses a record that is not a callback's."""
+    bench = callback["bench"]
+    if not callback["url"].startswith(expected_url) or "code=" not in callback["url"]:
+        raise BenchError(f"not a callback of {expected_url}: {callback['url']}")
+    states = [entry for entry in bench["states"] if entry["state"] != "checking"]
+    if not states or any(entry["state"] != "authenticated" for entry in states):
+        raise BenchError(f"the callback page went {bench['states']}")
+    if bench["profileShown"] is None or provider.get("usernamePainted") is None:
+        raise BenchError("the profile or the sign-in page was never painted")
+    painted = provider["timeOrigin"] + provider["usernamePainted"]
+    return {
+        "to_provider_ms": round(painted - click, 1),
+        "return_ms": round(bench["profileShown"] - callback["fetchStart"], 1),
+        "return_nav_ms": round(bench["profileShown"], 1),
+        "return_state_ms": round(states[0]["t"], 1),
+        "callback_fetch_start_ms": round(callback["fetchStart"], 1),
+        "wrong_frames": len(bench["wrongFrames"]),
+    }
+
+
+def provider_probe_script(issuer: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(issuer)
+    return js_template(PROVIDER_PROBE_SCRIPT, provider_origin=f"{parts.scheme}://{parts.netloc}")
+
+
+def clear_sessions(context: Any, cdp: Any, origin: str) -> None:
+    """A signed-out start for the next login: no provider session (cookies) and no
+    stored login on the site's origin (localStorage, IndexedDB)."""
+    context.clear_cookies()
+    cdp.send("Storage.clearDataForOrigin",
+             {"origin": origin, "storageTypes": "cookies,local_storage,indexeddb"})
+
+
+def measure_login(context: Any, target: LoginTarget, *, mode: str, round_: int,
+                  origin: str) -> LoginSample:
+    """Open the signed-out page, wait for it (the app: its full lane too, a page at rest),
+    click Log in, wait for the provider's sign-in page, sign in as the demo user, wait for
+    the profile on the callback page. The context must run provider_probe_script."""
+    started = time.perf_counter()
+    page, cdp, _ = open_tab(context, link=False)
+    try:
+        clear_sessions(context, cdp, origin)
+        page.goto(target.url, wait_until="commit")
+        wait_for_final_state(page, target.after)
+        state = page.evaluate("document.body.dataset.session")
+        if state != "anonymous":
+            raise BenchError(f"a login must start signed out; {target.url} is {state!r}")
+        before = time.time()
+        page.click(".btn-login")
+        page.wait_for_selector("#username", state="visible", timeout=LOAD_TIMEOUT_MS)
+        wall = (time.time() - before) * 1000
+        provider = page.evaluate("window.__benchProvider")
+        for _ in range(20):  # the post-paint message comes a frame later at most
+            if provider and provider["usernamePainted"] is not None:
+                break
+            page.wait_for_timeout(50)
+            provider = page.evaluate("window.__benchProvider")
+        sign_in_at_provider(page, *DEMO_USER)
+        wait_for(page, "body[data-session='authenticated'] .nickname:not(:empty)",
+                 "the profile after the login")
+        page.wait_for_timeout(SETTLE_MS)
+        callback = page.evaluate(CALLBACK_SCRIPT)
+        if callback["click"] is None:
+            raise BenchError("the click on .btn-login was not recorded")
+        figures = login_figures(float(callback["click"]), provider or {}, callback,
+                                target.url)
+    finally:
+        with contextlib.suppress(Exception):
+            cdp.detach()
+        with contextlib.suppress(Exception):
+            page.close()
+    return LoginSample(mode=mode, round=round_, kind=target.kind,
+                       to_provider_wall_ms=round(wall, 1),
+                       wall_s=round(time.perf_counter() - started, 2), **figures)
 
 
 def browser_settings() -> tuple[str | None, list[str]]:

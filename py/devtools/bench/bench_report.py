@@ -1,7 +1,8 @@
 """The benchmark's report: medians and ranges per figure, the ratios to the JavaScript
 page (oidc-client-ts) and to the bare-Pyodide page, the targets of issue #11, when each
-`fullLane` policy fetches Pyodide, and where the first lane's time goes
-(devtools/bench/bench.py measures; bench_tables.py prints)."""
+`fullLane` policy fetches Pyodide, where the first lane's time goes, and the login
+round trip against the JavaScript page's (devtools/bench/bench.py measures;
+bench_tables.py prints)."""
 
 from __future__ import annotations
 
@@ -139,23 +140,21 @@ def _asdict(item: Stats | None) -> dict[str, Any] | None:
 # of these files had arrived (resource timing's responseEnd), by path below the site.
 MILESTONE_FILES = (
     ("page (index.html)", ""),
-    ("PyScript core.js", "vendor/pyscript/core.js"),
+    ("the lane's boot module", "first_lane.mjs"),
     ("MicroPython module", "vendor/micropython/micropython.mjs"),
     ("MicroPython wasm", "vendor/micropython/micropython.wasm"),
-    ("first_lane.py", "first_lane.py"),
+    ("the lane's Python (first_lane.json)", "first_lane.json"),
     ("auth_config.json", "auth_config.json"),
-    # The full lane's config: PyScript reads every <py-config> before it starts any
-    # interpreter, so the first lane waits for it too.
-    ("pyscript.toml (<py-config>)", "pyscript.toml"),
+    ("PyScript core.js (full lane)", "vendor/pyscript/core.js"),
 )
 
 
-# And PyScript's steps for the first lane (its events, bench_assets/probe.js).
+# And the first lane's boot steps (its events, py/boot/first_lane_boot.mjs).
 MILESTONE_EVENTS = (
-    ("PyScript: Loading MicroPython", "mpy:progress Loading MicroPython"),
-    ("PyScript: Loaded MicroPython", "mpy:progress Loaded MicroPython"),
-    ("PyScript: Loaded files (first lane's modules)", "mpy:progress Loaded files"),
-    ("PyScript: mpy:ready (first_lane.py starts)", "mpy:ready"),
+    ("boot: MicroPython module loaded", "first-lane:progress MicroPython module loaded"),
+    ("boot: MicroPython started", "first-lane:progress MicroPython started"),
+    ("boot: Python imported (first_lane and the portable rules)",
+     "first-lane:progress Python imported"),
 )
 
 
@@ -238,6 +237,44 @@ def targets(samples: Sequence[dict[str, Any]], figures: Sequence[dict[str, Any]]
 def _target(name: str, value: float | None, limit: float) -> dict[str, Any]:
     return {"name": name, "value": value, "limit": limit,
             "pass": value is not None and value <= limit}
+
+
+# Issue #11's login round trip (bench.py's logins; each a LoginSample): the app's login
+# from a signed-out page, and the JavaScript page's (oidc-client-ts) the same way.
+APP_LOGIN = "app_login"
+JS_LOGIN = "js_login"
+LOGIN_KINDS = (APP_LOGIN, JS_LOGIN)
+LOGIN_FIGURES = (
+    ("login: click on Log in → provider's sign-in page painted", "to_provider_ms"),
+    ("return: callback URL requested → profile shown", "return_ms"),
+)
+# Beside them in the JSON, not in the table: cross-checks and the provider's own part.
+LOGIN_DETAILS = (
+    ("login by Python's clock (Playwright's click and wait included)", "to_provider_wall_ms"),
+    ("return from the callback page's navigation start (sign-in POST and the provider's "
+     "redirects included) -> profile shown", "return_nav_ms"),
+    ("return from navigation start → data-session=authenticated", "return_state_ms"),
+    ("callback page: navigation start → callback URL requested (the provider's part)",
+     "callback_fetch_start_ms"),
+)
+
+
+def login_summary(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per mode, the login round trip's figures, the app's against the JavaScript
+    page's (medians, ranges, ratio), then the details; and every sample."""
+    figures = []
+    for mode in modes_in(samples):
+        for details, rows in ((False, LOGIN_FIGURES), (True, LOGIN_DETAILS)):
+            for name, field in rows:
+                app = stats(values_of(samples, mode, [APP_LOGIN], field))
+                js = stats(values_of(samples, mode, [JS_LOGIN], field))
+                if app is None and js is None:
+                    continue
+                figures.append({"name": f"{mode} {name}", "mode": mode, "field": field,
+                                "detail": details, "unit": "ms", "app": _asdict(app),
+                                "js": _asdict(js), "ratio_js": _ratio(app, js)})
+    wrong = sum(s["wrong_frames"] for s in samples if s["kind"] == APP_LOGIN)
+    return {"figures": figures, "callback_wrong_frames": wrong, "samples": list(samples)}
 
 
 def summary(samples: Sequence[dict[str, Any]]) -> dict[str, Any]:

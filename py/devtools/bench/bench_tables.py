@@ -95,8 +95,25 @@ def before_ready_table(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def login_table(report: dict[str, Any]) -> list[str]:
+    """The login round trip (issue #11), app against the JavaScript page; the JSON
+    keeps the cross-checks (rows with "detail")."""
+    login = report.get("login")
+    rows = [item for item in (login or {}).get("figures", []) if not item["detail"]]
+    if not rows:
+        return []
+    span = f"median (min{DASH}max)"
+    lines = [f"| login round trip | app {span} | JS page (oidc-client-ts) {span} | app / JS |",
+             "|---|---|---|---|"]
+    for item in rows:
+        lines.append(f"| {item['name']} | {format_stats(item['app'], item['unit'])} | "
+                     f"{format_stats(item['js'], item['unit'])} | "
+                     f"{format_ratio(item['ratio_js'])} |")
+    return lines
+
+
 def markdown_table(report: dict[str, Any]) -> str:
     """Every table, a blank line between them."""
     parts = [figures_table(report), targets_table(report), policies_table(report),
-             milestones_table(report), before_ready_table(report)]
+             milestones_table(report), before_ready_table(report), login_table(report)]
     return "\n\n".join("\n".join(lines) for lines in parts if lines)

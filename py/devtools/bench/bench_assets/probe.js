@@ -11,14 +11,28 @@
 // - lanes: when data-lane changes (the two-lane page: "first", then "full") and why the
 //   full lane started (data-full-lane); the resource timing buffer is made large enough
 //   for every file of a load (bytes before the right state, when Pyodide is asked for).
-// - PyScript's own steps: its progress events ("mpy:progress" "Loading MicroPython", …)
-//   and each script's ready and done events, the first of each, in order.
+// - the first lane's boot steps ("first-lane:progress" "MicroPython started", …), and
+//   PyScript's own (its progress events, each script's ready and done events), the
+//   first of each, in order.
+// - login round trip (bench.py's logins): a click on .btn-login, as epoch ms
+//   (performance.timeOrigin + the event's timeStamp), kept in sessionStorage so the
+//   callback page of the same tab can hand it back; and "profile shown": the first frame
+//   with data-session="authenticated" and a visible, non-empty .nickname, timed like
+//   "checking painted" (a MessageChannel message posted in that rAF).
 (() => {
   if (window !== window.top || location.origin !== __ORIGIN__) return;
   const bench = window.__bench = {
     states: [], frames: 0, wrongFrames: [], checkingFrame: null, checkingPainted: null,
     fcp: null, firstFrame: null, lanes: [], fullLaneReason: null, events: [],
+    loginClick: null, profileFrame: null, profileShown: null,
   };
+  window.addEventListener("click", (event) => {
+    if (!(event.target instanceof Element) || !event.target.closest(".btn-login")) return;
+    bench.loginClick = performance.timeOrigin + event.timeStamp;
+    try {
+      sessionStorage.setItem("__bench_login_click", String(bench.loginClick));
+    } catch {}
+  }, true);
   performance.setResourceTimingBufferSize(5000);
   const seen = new Set();
   const step = (event) => {
@@ -28,8 +42,8 @@
       bench.events.push([name, performance.now()]);
     }
   };
-  for (const type of ["mpy:progress", "py:progress", "mpy:ready", "mpy:done", "py:ready",
-                      "py:done"]) {
+  for (const type of ["first-lane:progress", "mpy:progress", "py:progress", "mpy:ready",
+                      "mpy:done", "py:ready", "py:done"]) {
     window.addEventListener(type, step, true);
   }
   const shown = (el) => !!el && el.checkVisibility();
@@ -71,6 +85,15 @@
         const channel = new MessageChannel();
         channel.port1.onmessage = () => { bench.checkingPainted = performance.now(); };
         channel.port2.postMessage(null);
+      }
+      if (bench.profileFrame === null && state === "authenticated") {
+        const nickname = document.querySelector(".nickname");
+        if (shown(nickname) && nickname.textContent.trim()) {
+          bench.profileFrame = t;
+          const channel = new MessageChannel();
+          channel.port1.onmessage = () => { bench.profileShown = performance.now(); };
+          channel.port2.postMessage(null);
+        }
       }
     }
     requestAnimationFrame(frame);
