@@ -13,8 +13,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 
 const PACKAGE = "node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs";
-// The heap a page gives MicroPython: a test that only passes with more would hide a
-// page that runs out of memory.
+// A fixed heap for the tests. The page starts MicroPython with its default heap (1 MB,
+// growing as needed: py/boot/first_lane_boot.mjs), so this bound is the tests' own.
 const HEAP_BYTES = 16 * 1024 * 1024;
 const RESULT_FILE = "/unittest_result.json";
 
