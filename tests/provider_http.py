@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 CLIENT_ID = "demo-spa"
 # A query in the registered URI must survive the authorization response.
@@ -170,6 +173,15 @@ def exchange(issuer: str, code: str, verifier: str, **headers: str) -> Reply:
     form = {"grant_type": "authorization_code", "client_id": CLIENT_ID, "code": code,
             "redirect_uri": REDIRECT_URI, "code_verifier": verifier}
     return Browser().post(f"{issuer}/token", form=form, headers=headers)
+
+
+def dpop_proof(key: ec.EllipticCurvePrivateKey, method: str, url: str, **claims: str) -> str:
+    """An RFC 9449 proof of `key` for this request (ES256); claims adds nonce or ath."""
+    public_jwk = json.loads(ECAlgorithm.to_jwk(key.public_key()))
+    body = {"htm": method, "htu": url, "iat": int(time.time()),
+            "jti": secrets.token_urlsafe(16), **claims}
+    return jwt.encode(body, key, algorithm="ES256",
+                      headers={"typ": "dpop+jwt", "jwk": public_jwk})
 
 
 def refresh(issuer: str, refresh_token: str) -> Reply:

@@ -5,6 +5,8 @@
   process with its test controls on, behind the fault proxy (fault_proxy.py, here),
   whose URL is the issuer: the browser, the page and the API only ever see the proxy.
 - `proxy`: that proxy, for a test to inject faults; cleared after every test.
+- `servers_factory`: the same stack again (e2e_servers), for a module that needs one of
+  its own, e.g. with DPoP nonces required (test_dpop_nonces.py).
 - `browser_context`: one Chromium with one persistent profile, so the HTTP cache and
   the wasm code cache work across tests (Pyodide's cold start is several seconds).
 """
@@ -15,7 +17,8 @@ import json
 import shutil
 import tempfile
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,9 +139,12 @@ class Provider:
         self.settings(**DEFAULT_SETTINGS)
 
 
-@pytest.fixture(scope="session")
-def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
-    work = tmp_path_factory.mktemp("site")
+@contextmanager
+def e2e_servers(work: Path, variants: Sequence[str] = VARIANTS, *,
+                require_dpop_nonce: bool = False) -> Iterator[tuple[Site, Provider]]:
+    """The site (these builds, "" always among them) served from work, the provider with
+    its test controls behind a fault proxy, and the API. `require_dpop_nonce`: the
+    provider and the API both ask every DPoP proof for their nonce (RFC 9449 8 and 9)."""
     root = work / "_site"
     root.mkdir()
     proxy = FaultProxy().start()
@@ -148,31 +154,54 @@ def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
         with serve_in_thread(root, BASE_PATH) as site_url, start_node_provider(
             client_id=CLIENT_ID, issuer=proxy.url,
             # each build's page, and its popup login's return page (oidc_spa.popup)
-            redirect_uris=[uri for v in VARIANTS
+            redirect_uris=[uri for v in variants
                            for uri in (site_url + v, popup_redirect_uri(site_url + v))],
-            post_logout_redirect_uris=[site_url + v for v in VARIANTS],
+            post_logout_redirect_uris=[site_url + v for v in variants],
             allowed_origins=[site_url.split(BASE_PATH)[0]], test_controls=True,
+            require_dpop_nonce=require_dpop_nonce,
         ) as process:
             proxy.upstream = process.url
-            with start_api(issuer=proxy.url, allowed_origin=site_url.split(BASE_PATH)[0]) as api:
+            with start_api(issuer=proxy.url, allowed_origin=site_url.split(BASE_PATH)[0],
+                           require_dpop_nonce=require_dpop_nonce) as api:
                 api_url = api.url + "/api/private"
                 # A short request timeout keeps the slow-provider tests quick.
                 build_variants(work, root, {"issuer": proxy.url, "clientId": CLIENT_ID,
-                                            "timeout": REQUEST_TIMEOUT, "apiUrl": api_url})
+                                            "timeout": REQUEST_TIMEOUT, "apiUrl": api_url},
+                               variants)
                 yield Site(site_url, root, api_url), Provider(process, proxy)
     finally:
         proxy.stop()
 
 
-def build_variants(work: Path, root: Path, config: dict[str, Any]) -> None:
-    """The builds (VARIANTS) in root."""
+@pytest.fixture(scope="session")
+def servers_factory() -> Callable[..., AbstractContextManager[tuple[Site, Provider]]]:
+    """e2e_servers, for a module that needs a stack of its own (a provider set otherwise)."""
+    return e2e_servers
+
+
+@pytest.fixture(scope="session")
+def e2e_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Provider]]:
+    with e2e_servers(tmp_path_factory.mktemp("site")) as stack:
+        yield stack
+
+
+def build_variants(work: Path, root: Path, config: dict[str, Any],
+                   variants: Sequence[str] = VARIANTS) -> None:
+    """The builds named in variants (VARIANTS' names) in root; "" is root itself."""
     renewing = {**config, "scope": "openid profile email offline_access"}
-    build_site(work / "renewing", renewing)
-    build_site(work / "on-demand", {**renewing, "fullLane": "on-demand"})
-    build_site(work / "knobs", {**renewing, "fullLane": "on-demand", "authorizationParams": KNOBS})
-    build_site(work / "plain", config, plain=True)
+    builds = {  # variant: (its auth_config.json, plain)
+        "renewing/": (renewing, False),
+        "on-demand/": ({**renewing, "fullLane": "on-demand"}, False),
+        "knobs/": ({**renewing, "fullLane": "on-demand", "authorizationParams": KNOBS}, False),
+        "plain/": (config, True),
+    }
+    # Each in work first: building root clears it.
+    others = [variant for variant in variants if variant]
+    for variant in others:
+        variant_config, plain = builds[variant]
+        build_site(work / variant, variant_config, plain=plain)
     build_site(root, config)
-    for variant in ("renewing", "plain", "on-demand", "knobs"):
+    for variant in others:
         shutil.move(work / variant, root / variant)
 
 

@@ -9,12 +9,25 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 # The tiny browser and code-flow helpers the provider tests use too (tests/provider_http.py).
-from provider_http import CLIENT_ID, REDIRECT_URI, Browser, Reply, refresh, signed_in_tokens
+from provider_http import (
+    CLIENT_ID,
+    REDIRECT_URI,
+    Browser,
+    Flow,
+    Reply,
+    dpop_proof,
+    exchange,
+    log_in,
+    refresh,
+    signed_in_tokens,
+)
 
 from devtools.servers.api_process import ApiProcess, ApiStartError, start_api
 from devtools.servers.node_provider_process import NodeProviderProcess, start_node_provider
+from oidc_spa.dpop import access_token_hash
 
 SITE_ORIGIN = "http://127.0.0.1:8000"
 OTHER_ORIGIN = "http://127.0.0.1:8001"
@@ -131,6 +144,38 @@ def test_unreachable_provider_is_503(provider: NodeProviderProcess) -> None:
     assert reply.status == 503
     assert reply.json()["error"] == "provider_unavailable"
     assert_no_store_json(reply)
+
+
+def test_require_dpop_nonce_refuses_a_proof_without_the_apis_nonce_once(
+        api: ApiProcess, provider: NodeProviderProcess) -> None:
+    """RFC 9449 9: the challenge names the nonce (CORS lets the page read it); a proof
+    with it is served. Off by default: the module's API serves the first proof."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    flow = Flow(provider.issuer)
+    code = log_in(Browser(), flow).redirect_params()["code"]
+    token = exchange(provider.issuer, code, flow.verifier,
+                     DPoP=dpop_proof(key, "POST", f"{provider.issuer}/token")).json()
+    assert token["token_type"] == "DPoP"
+
+    def call(running: ApiProcess, **claims: str) -> Reply:
+        url = f"{running.url}/api/private"
+        proof = dpop_proof(key, "GET", url, ath=access_token_hash(token["access_token"]),
+                           **claims)
+        return Browser().get(url, headers={"Origin": SITE_ORIGIN, "DPoP": proof,
+                                           "Authorization": f"DPoP {token['access_token']}"})
+
+    with start_api(issuer=provider.issuer, allowed_origin=SITE_ORIGIN,
+                   require_dpop_nonce=True) as strict:
+        refused = call(strict)
+        assert refused.status == 401 and refused.json() == {"error": "use_dpop_nonce"}
+        assert refused.headers["WWW-Authenticate"].startswith(
+            'DPoP algs="ES256", error="use_dpop_nonce"')
+        nonce = refused.headers["DPoP-Nonce"]
+        assert nonce and "DPoP-Nonce" in refused.headers["Access-Control-Expose-Headers"]
+        assert call(strict, nonce=nonce).status == 200
+        assert call(strict, nonce="made-up").status == 401
+    served = call(api)
+    assert served.status == 200 and "DPoP-Nonce" not in served.headers
 
 
 # ----------------------------------------------------------------------------- CORS

@@ -11,7 +11,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from devtools.servers.dpop_check import ProofRejected, SeenJtis, check_proof
+from devtools.servers.dpop_check import (
+    NonceRequired,
+    ProofRejected,
+    SeenJtis,
+    ServerNonces,
+    check_proof,
+)
 from oidc_spa.dpop import access_token_hash, jwk_thumbprint
 
 URL = "http://127.0.0.1:9100/api/private"
@@ -58,3 +64,41 @@ def test_a_proof_is_accepted_once():
     check(once, seen)
     with pytest.raises(ProofRejected):
         check(once, seen)
+
+
+# ----------------------------------------------------------------------------- server nonces
+# The start of a nonce step (NONCE_SECONDS = 60), a few steps ago: PyJWT refuses an iat
+# in the future, and the proofs here are dated up to two steps later.
+NOW = float((int(time.time()) // 60 - 3) * 60)
+
+
+def test_without_nonces_asked_for_a_proof_needs_none():
+    assert check(proof(iat=int(NOW)), now=NOW) == jwk_thumbprint(JWK)
+
+
+def test_a_proof_without_the_nonce_is_refused_with_the_nonce_to_use():
+    nonces = ServerNonces()
+    for missing in (None, "made-up", ServerNonces().current(NOW)):
+        with pytest.raises(NonceRequired) as refused:
+            check(proof(iat=int(NOW), nonce=missing), now=NOW, nonces=nonces)
+        assert refused.value.nonce == nonces.current(NOW)
+        assert isinstance(refused.value, ProofRejected)  # a refusal like the others
+
+
+def test_the_current_and_the_previous_nonce_are_accepted_an_older_one_is_not():
+    nonces = ServerNonces()
+    given = nonces.current(NOW)
+    assert nonces.current(NOW + 59) == given
+    assert nonces.current(NOW + 60) != given
+    later = NOW + 60
+    assert check(proof(iat=int(later), nonce=given), now=later, nonces=nonces)
+    with pytest.raises(NonceRequired):
+        check(proof(iat=int(NOW + 120), nonce=given), now=NOW + 120, nonces=nonces)
+
+
+def test_a_proof_refused_for_its_nonce_leaves_its_jti_unspent():
+    seen, nonces = SeenJtis(), ServerNonces()
+    with pytest.raises(NonceRequired):
+        check(proof(iat=int(NOW), jti="jti-1"), seen, now=NOW, nonces=nonces)
+    check(proof(iat=int(NOW), jti="jti-1", nonce=nonces.current(NOW)), seen, now=NOW,
+          nonces=nonces)

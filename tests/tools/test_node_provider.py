@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from provider_http import (
     b64url,
     change_settings,
     digest_prefix,
+    dpop_proof,
     exchange,
     log_in,
     login_page,
@@ -243,13 +243,32 @@ def test_dpop_is_offered_not_required(issuer: str) -> None:
     flow = Flow(issuer)
     code = log_in(Browser(), flow).redirect_params()["code"]
     key = ec.generate_private_key(ec.SECP256R1())
-    public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
-    proof = jwt.encode({"htm": "POST", "htu": f"{issuer}/token", "iat": int(time.time()),
-                        "jti": secrets.token_urlsafe(16)}, key, algorithm="ES256",
-                       headers={"typ": "dpop+jwt", "jwk": public_jwk})
-    reply = exchange(issuer, code, flow.verifier, DPoP=proof)
+    reply = exchange(issuer, code, flow.verifier, Origin=APP_ORIGIN,
+                     DPoP=dpop_proof(key, "POST", f"{issuer}/token"))
     assert reply.status == 200, reply.text
     assert reply.json()["token_type"] == "DPoP"
+    # No server nonces unless asked for (--require-dpop-nonce): none sent, none exposed.
+    assert "DPoP-Nonce" not in reply.headers
+    assert "DPoP-Nonce" not in reply.headers["Access-Control-Expose-Headers"]
+
+
+def test_require_dpop_nonce_makes_every_proof_carry_the_providers_nonce() -> None:
+    """RFC 9449 8: a proof without the nonce is refused with use_dpop_nonce and the nonce
+    in DPoP-Nonce, which the page's origin may read; the same request with it works."""
+    with start_node_provider(client_id=CLIENT_ID, redirect_uris=[REDIRECT_URI],
+                             allowed_origins=[APP_ORIGIN], require_dpop_nonce=True) as strict:
+        flow, token_url = Flow(strict.issuer), f"{strict.issuer}/token"
+        code = log_in(Browser(), flow).redirect_params()["code"]
+        key = ec.generate_private_key(ec.SECP256R1())
+        refused = exchange(strict.issuer, code, flow.verifier, Origin=APP_ORIGIN,
+                           DPoP=dpop_proof(key, "POST", token_url))
+        assert refused.status == 400 and refused.json()["error"] == "use_dpop_nonce"
+        nonce = refused.headers["DPoP-Nonce"]
+        assert nonce and "DPoP-Nonce" in refused.headers["Access-Control-Expose-Headers"]
+        reply = exchange(strict.issuer, code, flow.verifier, Origin=APP_ORIGIN,
+                         DPoP=dpop_proof(key, "POST", token_url, nonce=nonce))
+        assert reply.status == 200, reply.text
+        assert reply.json()["token_type"] == "DPoP"
 
 
 # ----------------------------------------------------------------------------- refresh tokens

@@ -2,7 +2,12 @@
 
 Run:
     python -m devtools.servers.api --issuer http://127.0.0.1:9000 \
-        --allowed-origin http://127.0.0.1:8000 [--host 127.0.0.1] [--port 0]
+        --allowed-origin http://127.0.0.1:8000 [--host 127.0.0.1] [--port 0] \
+        [--require-dpop-nonce]
+
+--require-dpop-nonce (off by default; for the end-to-end tests of the page's retry): a
+DPoP proof must carry a recent nonce of this API's, else the answer is a 401 with
+`WWW-Authenticate: DPoP error="use_dpop_nonce"` and the nonce in `DPoP-Nonce` (RFC 9449 9).
 
 Routes:
     GET  /api/private     needs "Authorization: Bearer <access token>"; greets the user
@@ -45,7 +50,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from devtools.servers.dpop_check import ProofRejected, SeenJtis, check_proof
+from devtools.servers.dpop_check import (
+    NonceRequired,
+    ProofRejected,
+    SeenJtis,
+    ServerNonces,
+    check_proof,
+)
 from devtools.servers.lifecycle import serve_until_signalled
 
 PROVIDER_TIMEOUT = 5.0  # seconds per call to the provider: the page is waiting
@@ -81,6 +92,14 @@ def invalid_token(scheme: str = "Bearer") -> Answer:
     challenge = ('DPoP algs="ES256", error="invalid_token"' if scheme == "DPoP"
                  else 'Bearer realm="api", error="invalid_token"')
     return Answer(401, {"error": "invalid_token"}, [("WWW-Authenticate", challenge)])
+
+
+def use_dpop_nonce(nonce: str) -> Answer:
+    # RFC 9449 9: the proof was fine but for the nonce; the client retries with this one.
+    challenge = ('DPoP algs="ES256", error="use_dpop_nonce", '
+                 'error_description="Resource server requires nonce in DPoP proof"')
+    return Answer(401, {"error": "use_dpop_nonce"},
+                  [("WWW-Authenticate", challenge), ("DPoP-Nonce", nonce)])
 
 
 def provider_unavailable(reason: str) -> Answer:
@@ -224,10 +243,12 @@ def utc_now_iso() -> str:
 class Api:
     """Routing and answers, apart from HTTP plumbing."""
 
-    def __init__(self, issuer: str, allowed_origin: str) -> None:
+    def __init__(self, issuer: str, allowed_origin: str,
+                 nonces: ServerNonces | None = None) -> None:
         self.allowed_origin = allowed_origin
         self.introspector = Introspector(issuer)
         self.seen_jtis = SeenJtis()
+        self.nonces = nonces  # None: DPoP proofs need no nonce
         self.calls: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.routes = {
@@ -274,6 +295,8 @@ class Api:
         token = match.group(2)
         try:
             claims = self.checked_claims(scheme, token, headers)
+        except NonceRequired as error:
+            return use_dpop_nonce(error.nonce)
         except (TokenRejected, ProofRejected) as error:
             sys.stderr.write(f"api: {scheme} token refused: {error or 'not active'}\n")
             return invalid_token(scheme)
@@ -307,7 +330,7 @@ class Api:
         proofs = headers.get_all("DPoP") or []
         url = f"http://{headers.get('Host', '')}/api/private"
         jkt = check_proof(proofs[0] if len(proofs) == 1 else None, method="GET", url=url,
-                          access_token=token, seen=self.seen_jtis)
+                          access_token=token, seen=self.seen_jtis, nonces=self.nonces)
         if not bound or jkt != bound:
             raise TokenRejected("the proof's key is not the one the token is bound to")
         return info
@@ -426,13 +449,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="the site's origin, the only one granted CORS")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--require-dpop-nonce", action="store_true",
+                        help="DPoP proofs must carry this API's nonce (RFC 9449 9)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     server = ApiServer((args.host, args.port), ApiHandler)
-    server.api = Api(args.issuer, args.allowed_origin)
+    server.api = Api(args.issuer, args.allowed_origin,
+                     ServerNonces() if args.require_dpop_nonce else None)
     return serve_until_signalled(
         server, f"api ready at http://{args.host}:{server.server_address[1]}"
     )

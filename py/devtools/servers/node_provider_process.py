@@ -70,7 +70,8 @@ def demo_users() -> list[tuple[str, str]]:
 
 def provider_args(*, client_id: str, redirect_uris: Iterable[str],
                   post_logout_redirect_uris: Iterable[str], allowed_origins: Iterable[str],
-                  host: str, port: int, issuer: str | None, test_controls: bool) -> list[str]:
+                  host: str, port: int, issuer: str | None, test_controls: bool,
+                  require_dpop_nonce: bool = False) -> list[str]:
     args = ["--host", host, "--port", str(port), "--client-id", client_id]
     if issuer is not None:
         args += ["--issuer", issuer]
@@ -80,6 +81,8 @@ def provider_args(*, client_id: str, redirect_uris: Iterable[str],
     args += [item for origin in allowed_origins for item in ("--allowed-origin", origin)]
     if test_controls:
         args.append("--test-controls")
+    if require_dpop_nonce:
+        args.append("--require-dpop-nonce")
     return args
 
 
@@ -87,17 +90,20 @@ def start_node_provider(*, client_id: str, redirect_uris: Iterable[str],
                         post_logout_redirect_uris: Iterable[str] = (),
                         allowed_origins: Iterable[str] = (), host: str = "127.0.0.1",
                         port: int = 0, issuer: str | None = None,
-                        test_controls: bool = False, extra_args: Iterable[str] = (),
+                        test_controls: bool = False, require_dpop_nonce: bool = False,
+                        extra_args: Iterable[str] = (),
                         log_to: TextIO | None = None) -> NodeProviderProcess:
     """Start the provider and wait for it to listen. `log_to` receives its request log.
 
     Only `allowed_origins` get CORS headers. `issuer` (an origin) is the public address of
-    a proxy that passes requests on to this one with their Host header. extra_args may add
-    --id-token-ttl S, --access-token-ttl S or --no-refresh-token-rotation.
+    a proxy that passes requests on to this one with their Host header.
+    `require_dpop_nonce`: every DPoP proof must carry the provider's nonce (RFC 9449 8);
+    off, the provider sends no nonces at all. extra_args may add --id-token-ttl S,
+    --access-token-ttl S or --no-refresh-token-rotation.
     """
     share_api_client_secret()  # the provider and the API must agree on it
     args = provider_args(client_id=client_id, redirect_uris=redirect_uris,
                          post_logout_redirect_uris=post_logout_redirect_uris,
                          allowed_origins=allowed_origins, host=host, port=port, issuer=issuer,
-                         test_controls=test_controls)
+                         test_controls=test_controls, require_dpop_nonce=require_dpop_nonce)
     return NodeProviderProcess([*args, *extra_args], log_to=log_to, issuer=issuer)

@@ -4,7 +4,8 @@
 //   node py/devtools/servers/oidc_provider/launcher.mjs --host 127.0.0.1 --port 0 [--issuer URL] \
 //     --client-id demo-spa --redirect-uri URI [--redirect-uri URI ...] \
 //     [--post-logout-redirect-uri URI ...] [--allowed-origin ORIGIN ...] \
-//     [--id-token-ttl S] [--access-token-ttl S] [--no-refresh-token-rotation] [--test-controls]
+//     [--id-token-ttl S] [--access-token-ttl S] [--no-refresh-token-rotation] \
+//     [--require-dpop-nonce] [--test-controls]
 //
 // Once it listens it prints one line to stdout, "provider ready at <url>" (where it listens),
 // which py/devtools/servers/node_provider_process.py waits for; its log goes to stderr. SIGTERM and
@@ -22,6 +23,8 @@
 // and a refresh token's state. Two of the settings undo our own kindnesses for a test: one
 // makes sign-ins report an earlier time (auth_time, for max_age), the other leaves
 // offline_access to the library's rule (granted only with prompt=consent).
+// --require-dpop-nonce makes every DPoP proof carry the provider's nonce (RFC 9449 8): off
+// by default, on for the end-to-end tests of the page's nonce retry only.
 
 import { createHash, generateKeyPairSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -76,6 +79,7 @@ function parseArgs(argv) {
     idTokenTtl: HOUR,
     accessTokenTtl: HOUR,
     rotateRefreshTokens: true,
+    requireDpopNonce: false,
     testControls: false,
   };
   const withValue = new Map([
@@ -91,6 +95,7 @@ function parseArgs(argv) {
   ]);
   const switches = new Map([
     ['--no-refresh-token-rotation', () => { options.rotateRefreshTokens = false; }],
+    ['--require-dpop-nonce', () => { options.requireDpopNonce = true; }],
     ['--test-controls', () => { options.testControls = true; }],
   ]);
   for (let i = 0; i < argv.length; i += 1) {
@@ -167,6 +172,15 @@ function apiClients() {
   }];
 }
 
+// DPoP is offered; required only for clients with dpop_bound_access_tokens. Server nonces
+// (RFC 9449 8) only with --require-dpop-nonce: with a nonce secret the library sends a
+// DPoP-Nonce on every answer to a proof, which would change every renewal of a page that
+// did not ask for nonces.
+function dPoPFeature(requireNonce) {
+  if (!requireNonce) return { enabled: true };
+  return { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true };
+}
+
 // `settings` is read on every use, so /_test/settings takes effect on the next token.
 function configuration({ options, settings, users, formTargets }) {
   return {
@@ -206,7 +220,7 @@ function configuration({ options, settings, users, formTargets }) {
       // RFC 7662, for the demo API (apiClients): how it learns whose a token is and, for a
       // DPoP-bound one, the key it is bound to (cnf.jkt).
       introspection: { enabled: true },
-      dPoP: { enabled: true }, // offered; required only for clients with dpop_bound_access_tokens
+      dPoP: dPoPFeature(options.requireDpopNonce),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => sendPage(ctx, formTargets, 200, 'Sign out',
