@@ -115,6 +115,21 @@ def discovery_wrong_issuer() -> Fault:
                      lambda meta: meta.update(issuer=meta["issuer"] + EVIL_SUFFIX))
 
 
+# ----------------------------------------------------------------------------- sign-in pages
+
+
+def opener_policy(value: str) -> Fault:
+    """The provider's sign-in pages (HTML) sent with `Cross-Origin-Opener-Policy: value`,
+    as some providers do; every other answer passes as it came."""
+
+    def change(answer: Answer, request: Request) -> Answer:
+        if not (answer.header("Content-Type") or "").startswith("text/html"):
+            return answer
+        return answer.with_header("Cross-Origin-Opener-Policy", value)
+
+    return Fault("/interaction", change=change)
+
+
 # ----------------------------------------------------------------------------- the callback
 
 
