@@ -17,7 +17,7 @@ const BUNDLE = "./first_lane.json";
 // Read here, while MicroPython starts, and handed to the lane as text (None when it
 // could not be read): the lane's Python checks it, as the full lane does.
 const SETTINGS = "./auth_config.json";
-const MAIN = "await first_lane.main(settings_text)";
+const LANE_MODULE = "first_lane";
 // Used only when MicroPython cannot start; first_lane.py's start_full_lane() does the
 // same when the first lane hands over.
 const PYSCRIPT = "./vendor/pyscript/core.js";
@@ -75,10 +75,11 @@ async function boot() {
   });
   progress("MicroPython started");
   writeFiles(micropython.FS, (await bundle).files);
-  micropython.runPython("import first_lane");
+  // Imported and called through the module object, not as Python source: runPython would
+  // bring MicroPython's compiler into play, whose WebAssembly a new tab compiles first.
+  const lane = micropython.pyimport(LANE_MODULE);
   progress("Python imported");
-  micropython.globals.set("settings_text", await settings);
-  await micropython.runPythonAsync(MAIN);
+  await lane.main(await settings); // main() is async: a thenable here
 }
 
 // No MicroPython here (no WebAssembly, a failed download): the full lane takes the page,

@@ -293,8 +293,10 @@ def test_fast_build_names_its_start_up_files_and_boots_pyodide_first(
     assert html.count('fetchpriority="low"') == 8 + 3
     assert all((site / path).is_file() for path in hinted)
     assert "pyodide.asm.wasm" not in html  # a hinted wasm misses Chromium's code cache
-    for name in ("pyodide.mjs", "pyodide.asm.mjs"):  # V8 compiles them while they stream
-        source = (site / "vendor" / "pyodide" / name).read_text()
+    # V8 compiles them while they stream: Pyodide's, and the first lane's two modules.
+    for name in ("vendor/pyodide/pyodide.mjs", "vendor/pyodide/pyodide.asm.mjs",
+                 "vendor/micropython/micropython.mjs", "first_lane.mjs"):
+        source = (site / name).read_text()
         assert source.startswith("//# allFunctionsCalledOnLoad\n")
         assert source.count("allFunctionsCalledOnLoad") == 1
     # The interpreter module runs before PyScript's, so Pyodide boots while PyScript loads.
@@ -334,8 +336,10 @@ def test_two_lane_page_names_the_first_lane_files_and_not_pyodide(
     for compiled in bundle["files"].values():
         assert base64.b64decode(compiled)[:2] == b"M\x06"  # .mpy, bytecode version 6
     assert not (site / "first_lane.py").exists() and not (site / "lane").exists()
-    for name in ("pyodide.mjs", "pyodide.asm.mjs"):  # V8 compiles them while they stream
-        source = (site / "vendor" / "pyodide" / name).read_text()
+    # V8 compiles them while they stream: Pyodide's, and the first lane's two modules.
+    for name in ("vendor/pyodide/pyodide.mjs", "vendor/pyodide/pyodide.asm.mjs",
+                 "vendor/micropython/micropython.mjs", "first_lane.mjs"):
+        source = (site / name).read_text()
         assert source.startswith("//# allFunctionsCalledOnLoad\n")
         assert source.count("allFunctionsCalledOnLoad") == 1
 

@@ -47,6 +47,7 @@ from devtools.build.first_lane_bundle import BundleError, first_lane_bundle
 from devtools.build.inline_config import InlineConfigError, inline_configs
 from devtools.build.preload import (
     PreloadError,
+    add_compile_hint,
     add_compile_hints,
     fast_page_hints,
     first_lane_hints,
@@ -257,10 +258,12 @@ def write_first_lane(out: Path, root: Path, node_modules: Path) -> None:
         if not (source / name).is_file():
             raise BuildError(f"{source / name} not found: run scripts/setup")
         copy_without_source_map(source / name, target / name)
+    add_compile_hint(target / "micropython.mjs")  # compiled while it loads (preload.py)
     boot = FIRST_LANE_BOOT_SOURCE.read_text()
     if f'"./{FIRST_LANE_BUNDLE}"' not in boot:
         raise BuildError(f"{FIRST_LANE_BOOT_SOURCE} does not read {FIRST_LANE_BUNDLE}")
     (out / FIRST_LANE_BOOT).write_text(boot)
+    add_compile_hint(out / FIRST_LANE_BOOT)
     modules = {"first_lane.py": root / "py" / "app" / "first_lane.py", **first_lane_files(root)}
     version = read_npm_pins(root)["@micropython/micropython-webassembly-pyscript"]
     try:
