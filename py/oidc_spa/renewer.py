@@ -11,6 +11,8 @@
 - The answer is saved only over the generation it started from, while the login is still
   the signed-in one (SessionStore.commit_renewal); otherwise it is dropped and the refresh
   token it brought revoked.
+- An answer that fails its checks (a token type other than the login's, an ID token that
+  is not valid) ends the login: nothing of it is kept, its refresh token is revoked.
 """
 
 from __future__ import annotations
@@ -116,7 +118,6 @@ class Renewer:
         now = self.clock()
         try:
             tokens = parse_token_response(response.status, response.text, require_id_token=False)
-            check_token_type(tokens, dpop=bound)
         except TokenError as error:
             if error.status is None or error.status >= 500:
                 raise  # passing trouble: the session stays until it expires
@@ -126,15 +127,17 @@ class Renewer:
             raise SessionEndedError("session.ended", detail=error.detail or str(error.error)
                                     ) from None
         try:
+            # A token type other than the login's is the provider breaking its contract,
+            # not passing trouble: a Bearer answer to a DPoP login would leave the tokens
+            # usable by whoever copies them, a DPoP answer to a Bearer login binds them to
+            # a key this login never had. Retrying later is no way out either: the old
+            # refresh token may be spent already.
+            check_token_type(tokens, dpop=bound)
             claims = (await self.validator.validate(tokens, metadata, identity=latest.identity)
                       if tokens.id_token else None)
-        except IdTokenError as error:
-            self.client.revoke(metadata, tokens.refresh_token)
-            if not self._still_signed_in(latest):
-                return None
-            self._end(latest)
-            raise SessionEndedError("session.renewal_invalid",
-                                    detail=f"{error.code}: {error}") from None
+        except (TokenError, IdTokenError) as error:
+            self._refuse(latest, tokens, metadata, error)
+            return None  # the user logged out meanwhile: no news
         except AuthError:
             # Passing trouble after the answer (the keys could not be read): the old
             # refresh token may be spent, so keep the new one for the retry.
@@ -156,6 +159,21 @@ class Renewer:
         elif tokens.refresh_token and tokens.refresh_token != stored.refresh_token:
             self.client.revoke(metadata, tokens.refresh_token)
         return None
+
+    def _refuse(self, latest: StoredSession, tokens: TokenResponse, metadata: ProviderMetadata,
+                error: AuthError) -> None:
+        """Drop an answer that failed its checks: nothing of it is kept, its refresh token
+        is revoked, and the login ends (SessionEndedError) unless it already has."""
+        self.client.revoke(metadata, tokens.refresh_token)
+        if not self._still_signed_in(latest):
+            return
+        self._end(latest)
+        if latest.refresh_token != tokens.refresh_token:
+            # A provider that does not rotate would otherwise keep the ended login's
+            # refresh token alive.
+            self.client.revoke(metadata, latest.refresh_token)
+        raise SessionEndedError("session.renewal_invalid",
+                                detail=f"{error.code}: {error}") from None
 
     def _still_signed_in(self, session: StoredSession) -> bool:
         return self.store.current_id() == session.session_id

@@ -89,6 +89,13 @@ def refresh_answers_without_refresh_token() -> Fault:
     return edit_json("/token", lambda tokens: tokens.pop("refresh_token", None), when=is_refresh)
 
 
+def refresh_answer_token_type(token_type: str) -> Fault:
+    """Refresh answers that name another token type than the one issued, e.g. "Bearer"
+    for DPoP-bound tokens: a provider silently downgrading a renewal."""
+    return edit_json("/token", lambda tokens: tokens.update(token_type=token_type),
+                     when=is_refresh)
+
+
 # ----------------------------------------------------------------------------- userinfo
 
 

@@ -11,10 +11,19 @@ import urllib.parse
 import urllib.request
 import uuid
 
+import faults
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from helpers import has_session, log_in, open_app, session_record, stored_items, wait_for_state
+from helpers import (
+    alert_text,
+    has_session,
+    log_in,
+    open_app,
+    session_record,
+    stored_items,
+    wait_for_state,
+)
 from jwt.algorithms import ECAlgorithm
 
 from oidc_spa.dpop import access_token_hash, htu
@@ -108,6 +117,33 @@ def test_a_stolen_refresh_token_is_refused_by_the_provider_without_the_key(
         page.wait_for_timeout(250)
     assert session_record(page)["token_type"] == "DPoP"
     wait_for_state(page, "authenticated")
+
+
+def test_a_renewal_answered_with_bearer_tokens_ends_the_session(page, site, provider, proxy):
+    ttl = 6  # seconds: the page renews a few seconds after the login
+    provider.settings(id_token_ttl=ttl, access_token_ttl=ttl)
+    warnings: list[str] = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    open_app(page, site.renewing_url)
+    log_in(page, "alice", "alice-demo")
+    assert session_record(page)["token_type"] == "DPoP"
+    provider.reset_log()
+    proxy.install(faults.refresh_answer_token_type("Bearer"))
+    wait_for_state(page, "anonymous", timeout=(ttl + 5) * 1000)
+    # The page says the session ended (one sentence for every ending); the console why.
+    assert "ended by the sign-in provider" in alert_text(page)
+    assert any("session.renewal_invalid" in w and "token.dpop_downgraded" in w
+               for w in warnings), warnings
+    assert not has_session(stored_items(page))
+    # One renewal, not retried with the spent refresh token; the page revoked the new one.
+    [refresh] = provider.refresh_calls()
+    assert refresh["outcome"] == "ok"
+    issued = refresh["issued_refresh_token_sha256_prefix"]
+    deadline = time.monotonic() + 5  # the revocation is sent without waiting
+    while provider.refresh_token_state(issued) != "revoked":
+        assert time.monotonic() < deadline, provider.log()
+        page.wait_for_timeout(200)
+    assert issued in [r["token_sha256_prefix"] for r in provider.revocations()]
 
 
 def test_logout_deletes_the_key(page, site):

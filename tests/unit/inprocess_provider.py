@@ -98,6 +98,8 @@ class InProcessProvider:
     requests: list[tuple[str, str]] = field(default_factory=list)
     # Hooks for misbehaviour: change the ID token's claims, or replace an endpoint's answer.
     tamper_claims: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    # Rewrites a successful refresh answer's JSON, e.g. its token_type.
+    tamper_refresh_answer: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     override: dict[str, HttpResponse | Exception] = field(default_factory=dict)
     # Refresh grants: "rotate" (a new refresh token each time, reuse refused), "omit"
     # (no refresh_token in the answer, the old one stays valid: Google, Okta's default)
@@ -108,6 +110,9 @@ class InProcessProvider:
     # While set, token requests wait for it: a provider answering late, on cue.
     token_gate: asyncio.Event | None = None
     revocations: list[str] = field(default_factory=list)
+    # Offers DPoP (ES256) and answers token_type "DPoP" to token requests that carry a
+    # proof; proofs are not checked here (test_dpop.py checks how they are made).
+    dpop: bool = False
 
     def __post_init__(self) -> None:
         self.http = _ProviderHttp(self)
@@ -123,6 +128,7 @@ class InProcessProvider:
             "revocation_endpoint": f"{ISSUER}/revoke",
             "authorization_response_iss_parameter_supported": self.send_iss,
             "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+            **({"dpop_signing_alg_values_supported": ["ES256"]} if self.dpop else {}),
         }
 
     def authorize(self, authorization_url: str) -> str:
@@ -143,9 +149,14 @@ class InProcessProvider:
             claims["nonce"] = nonce
         return self.tamper_claims(claims) if self.tamper_claims else claims
 
-    def token(self, form: Mapping[str, str]) -> HttpResponse:
+    def token(self, form: Mapping[str, str], headers: Mapping[str, str]) -> HttpResponse:
+        bound = self.dpop and "DPoP" in headers
         if form.get("grant_type") == "refresh_token":
-            return self.refresh(form.get("refresh_token", ""))
+            return self._typed(self.refresh(form.get("refresh_token", "")), bound,
+                               self.tamper_refresh_answer)
+        return self._typed(self._exchange(form), bound)
+
+    def _exchange(self, form: Mapping[str, str]) -> HttpResponse:
         request = self.codes.pop(form.get("code", ""), None)
         if request is None:
             return _json(400, {"error": "invalid_grant", "error_description": "code unknown"})
@@ -184,6 +195,15 @@ class InProcessProvider:
             answer["refresh_token"] = refresh_token
         return _json(200, answer)
 
+    @staticmethod
+    def _typed(answer: HttpResponse, bound: bool,
+               tamper: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> HttpResponse:
+        """A successful answer, DPoP-typed when its request was bound, then tampered."""
+        if answer.status != 200:
+            return answer
+        body = {**json.loads(answer.text), **({"token_type": "DPoP"} if bound else {})}
+        return _json(200, tamper(body) if tamper else body)
+
     def revoke(self, form: Mapping[str, str]) -> HttpResponse:
         """RFC 7009: a refresh token's grant ends (here: every token, one user)."""
         token = form.get("token", "")
@@ -200,8 +220,8 @@ class InProcessProvider:
         self.refresh_tokens = dict.fromkeys(self.refresh_tokens, "revoked")
 
     def userinfo(self, headers: Mapping[str, str]) -> HttpResponse:
-        token = headers.get("Authorization", "").removeprefix("Bearer ")
-        if token not in self.access_tokens:
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        if scheme not in ("Bearer", "DPoP") or token not in self.access_tokens:
             return HttpResponse(401, "")
         return _json(200, self.user)
 
@@ -223,7 +243,8 @@ class _ProviderHttp:
         if method == "POST" and urlsplit(url).path == "/token":
             form = {k: v[0] for k, v in parse_qs(body or "").items()}
             gate = self.provider.token_gate
-            answer = self._answer(method, url, lambda path: self.provider.token(form))
+            sent = headers or {}
+            answer = self._answer(method, url, lambda path: self.provider.token(form, sent))
             if gate is not None:  # processed at once, answered late
                 await gate.wait()
             return answer

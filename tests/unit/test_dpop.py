@@ -7,8 +7,8 @@ import json
 import jwt
 import pytest
 from async_runner import run
-from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
+from software_keys import KeyStore, SoftwareKey
 
 from oidc_spa import ConfigError, NotAuthenticatedError, TokenError
 from oidc_spa.config import ProviderMetadata
@@ -33,37 +33,6 @@ RFC_JWK = {"kty": "EC", "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
 RFC_JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
 METADATA = ProviderMetadata(issuer="https://op.example", authorization_endpoint="https://op.example/a",
                             token_endpoint="https://op.example/token", jwks_uri="https://op.example/j")
-
-
-class SoftwareKey:
-    """A DpopKey in memory, signing as WebCrypto does (raw r || s)."""
-
-    def __init__(self) -> None:
-        self.private = ec.generate_private_key(ec.SECP256R1())
-
-    def public_jwk(self) -> dict[str, str]:
-        return json.loads(ECAlgorithm.to_jwk(self.private.public_key()))
-
-    async def sign(self, data: bytes) -> bytes:
-        der = ECAlgorithm(ECAlgorithm.SHA256).sign(data, self.private)  # raw r || s already
-        return der
-
-
-class KeyStore:
-    def __init__(self) -> None:
-        self.keys: dict[str, SoftwareKey] = {}
-        self.deleted = False
-
-    async def create(self, session_id: str) -> SoftwareKey:
-        self.keys[session_id] = SoftwareKey()
-        return self.keys[session_id]
-
-    async def load(self, session_id: str) -> SoftwareKey | None:
-        return self.keys.get(session_id)
-
-    async def delete_all(self) -> None:
-        self.keys.clear()
-        self.deleted = True
 
 
 def test_rfc_9449_examples():

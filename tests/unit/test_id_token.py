@@ -99,8 +99,8 @@ def forged_token_provider(make_token) -> InProcessProvider:
     provider = InProcessProvider(clock=lambda: NOW)
     original = provider.token
 
-    def token(form):
-        answer = json.loads(original(form).text)
+    def token(form, headers):
+        answer = json.loads(original(form, headers).text)
         nonce = next(iter(provider.last_nonce)) if hasattr(provider, "last_nonce") else None
         answer["id_token"] = make_token(provider, provider.id_token_claims(nonce))
         return HttpResponse(200, json.dumps(answer))

@@ -19,6 +19,7 @@ from inprocess_provider import (
     InProcessProvider,
     PyJwtVerifier,
 )
+from software_keys import KeyStore
 
 from oidc_spa import MemoryStorage, NotAuthenticatedError, Session, parse_settings
 from oidc_spa.errors import BusyError, SessionEndedError
@@ -39,12 +40,14 @@ def tabs(provider, clock):
     """Open tabs of the app: tabs(n, **settings) -> n sessions sharing storage and lock."""
     storage, lock = MemoryStorage(), LocalLock()
 
-    def open_tabs(count: int = 1, **settings: Any) -> list[Session]:
+    def open_tabs(count: int = 1, *, dpop_keys: KeyStore | None = None,
+                  **settings: Any) -> list[Session]:
         raw = {"issuer": ISSUER, "clientId": CLIENT_ID, "apiUrl": API,
                "scope": "openid profile email offline_access", **settings}
         return [
             Session(parse_settings(json.dumps(raw), PAGE_URL), storage=storage,
-                    http=provider.http, verifier=PyJwtVerifier(), clock=clock, lock=lock)
+                    http=provider.http, verifier=PyJwtVerifier(), clock=clock, lock=lock,
+                    dpop_keys=dpop_keys)
             for _ in range(count)
         ]
 
@@ -126,6 +129,38 @@ def test_renewed_id_token_about_another_user_ends_the_session(tabs, provider, cl
     with pytest.raises(SessionEndedError):
         run(session.tick())
     assert session.store.load_session() is None
+
+
+@pytest.mark.parametrize(("dpop", "answered", "refusal"), [
+    (True, "Bearer", "token.dpop_downgraded"),  # tokens anyone who copies them can use
+    (False, "DPoP", "token.type"),  # tokens bound to a key this login never had
+])
+def test_renewal_answer_of_another_token_type_ends_the_session(tabs, provider, clock, dpop,
+                                                                answered, refusal):
+    provider.dpop = dpop
+    session = logged_in(tabs(dpop_keys=KeyStore())[0], provider)
+    assert session.current.token_type == ("DPoP" if dpop else "Bearer")
+    kept_refresh_token = session.current.refresh_token
+    answers: list[dict[str, Any]] = []
+
+    def retyped(answer: dict[str, Any]) -> dict[str, Any]:
+        answers.append(answer)
+        return {**answer, "token_type": answered}
+
+    provider.tamper_refresh_answer = retyped
+    clock.now += TTL - 5
+    with pytest.raises(SessionEndedError) as caught:
+        run(session.tick())
+    assert caught.value.code == "session.renewal_invalid"
+    assert caught.value.detail.startswith(f"{refusal}:")
+    assert not session.is_authenticated and session.store.load_session() is None
+    [answer] = answers
+    kept = "".join(session.store.storage.items.values())
+    assert answer["access_token"] not in kept and answer["refresh_token"] not in kept
+    # The answer's refresh token, and the ended login's (alive at a provider that does
+    # not rotate them).
+    assert provider.revocations == [answer["refresh_token"], kept_refresh_token]
+    assert provider.live_refresh_tokens() == []
 
 
 def test_concurrent_renewal_in_two_tabs_uses_each_refresh_token_once(tabs, provider, clock):
