@@ -20,13 +20,14 @@ import js  # type: ignore[import-not-found]
 import page_text
 from pyodide.ffi import create_proxy  # type: ignore[import-not-found]
 
-from oidc_spa import AuthError, Session
+from oidc_spa import AuthError, PopupError, Session
 from oidc_spa.browser import (
     LOCAL,
     MEMORY,
     TAB,
     create_session,
     current_url,
+    end_popup_login,
     keep_in_step,
     log_in_with_popup,
     navigate,
@@ -100,11 +101,17 @@ async def run_guarded(handler: Callable[[], Awaitable[None]], button: Any = None
             button.disabled = False
 
 
-def on_click(selector: str, handler: Callable[[], Awaitable[None]]) -> None:
+def on_click(selector: str, handler: Callable[[], Awaitable[None]],
+             at_click: Callable[[], None] | None = None) -> None:
+    """`handler` runs guarded; `at_click`, if any, first and synchronously in the click."""
     button = element(selector)
-    button.addEventListener(
-        "click", create_proxy(lambda _event: asyncio.ensure_future(run_guarded(handler, button)))
-    )
+
+    def clicked(_event: Any) -> Any:
+        if at_click is not None:
+            at_click()
+        return asyncio.ensure_future(run_guarded(handler, button))
+
+    button.addEventListener("click", create_proxy(clicked))
 
 
 def apply_change(session: Session, change: SessionChange | None) -> None:
@@ -153,19 +160,31 @@ async def main() -> None:
             return
         navigate(url)
 
+    def popup_cut_off(notice: PopupError) -> None:
+        """The popup no longer reports here (COOP) but may still answer: say so, and let
+        the user start another login meanwhile."""
+        js.console.warn(f"{notice.code}: {notice}")
+        show_message(notice.user_message)
+        element(".btn-login-popup").disabled = False
+
     async def login_in_popup(popup: Any = None) -> None:
         """The popup was opened at the click (here, or by the first lane: then None, and
         log_in_with_popup takes the window of that name over). The page does not reload."""
         show_message(None)
-        result = await log_in_with_popup(session, popup)
+        try:
+            result = await log_in_with_popup(session, popup, on_cut_off=popup_cut_off)
+        except PopupError as error:
+            if error.code == "popup.superseded":  # a newer login owns the page now
+                return
+            raise
         for note in result.note_messages:
             js.console.warn(note)
-        if result.warning:
-            show_message(result.warning)
+        show_message(result.warning)  # and no cut-off notice any more
         show_session(session)
 
     def popup_clicked(_event: Any) -> Any:
         popup = open_popup()  # synchronously, inside the click: else the browser blocks it
+        end_popup_login(session, keep_window=popup)  # now: no old answer slips in
         button = element(".btn-login-popup")
         return asyncio.ensure_future(run_guarded(lambda: login_in_popup(popup), button))
 
@@ -197,7 +216,7 @@ async def main() -> None:
     # Taking over from the first lane (first_lane.py) happens here, in one synchronous
     # step, so a click goes to exactly one lane; a click it queued runs now.
     document.body.dataset.lane = "full"
-    on_click(".btn-login", login)
+    on_click(".btn-login", login, at_click=lambda: end_popup_login(session))
     on_click(".btn-logout", logout)
     on_click(".btn-call-api", call_api)
     element(".btn-login-popup").addEventListener("click", create_proxy(popup_clicked))
@@ -206,7 +225,9 @@ async def main() -> None:
         document.body.getAttribute("data-queued") or "")
     if queued is not None:
         document.body.removeAttribute("data-queued")
-        await run_guarded(queued)
+        queued_run = asyncio.ensure_future(run_guarded(queued))
+        if queued is not login_in_popup:  # a popup login may wait minutes: it runs beside
+            await queued_run              # keep_in_step
     keep_in_step(session, lambda change: apply_change(session, change),
                  on_tick=lambda: show_expiry(session) if session.is_authenticated else None)
 

@@ -13,6 +13,7 @@ A login in a popup instead of a redirect (no page load, no second Python start):
 
     popup = open_popup()                              # inside the click handler, synchronously
     result = await log_in_with_popup(session, popup)  # the same checks, then stored
+    end_popup_login(session)                          # before another login: the old wait ends
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from .popup import (
     POPUP_FEATURES,
     POPUP_NAME,
     POPUP_TIMEOUT_SECONDS,
+    PopupWatch,
     channel_name,
     popup_answer,
     popup_redirect_uri,
@@ -60,6 +62,7 @@ __all__ = [
     "WebStorage",
     "create_session",
     "current_url",
+    "end_popup_login",
     "fetch_text",
     "keep_in_step",
     "log_in_with_popup",
@@ -396,10 +399,8 @@ def _log_unexpected(error: BaseException) -> None:
 
 # -- popup login ----------------------------------------------------------------------
 
-# How often the popup's `closed` is looked at, and how long a message may still arrive
-# after the popup closed (the callback page posts, then closes itself).
+# How often the popup's `closed` is looked at.
 _POPUP_POLL_SECONDS = 0.25
-_POPUP_CLOSE_GRACE_SECONDS = 0.5
 
 
 def open_popup() -> Any:
@@ -411,9 +412,136 @@ def open_popup() -> Any:
     return popup if popup else None  # null comes as None or jsnull
 
 
+def _same_window(one: Any, other: Any) -> bool:
+    return other is not None and bool(getattr(js.Object, "is")(one, other))
+
+
+# The popup login of each session still waiting, by id(session) (a wait holds its
+# session, so the id stays that session's while the wait is here).
+_WAITING: dict[int, _PopupWait] = {}
+
+
+class _PopupWait:
+    """One popup login waiting for its answer: it takes the answer only from the window it
+    opened (a message on this origin) or from the app's BroadcastChannel, with its state.
+    A session has one at a time: a newer login ends the older one's (end_popup_login)."""
+
+    def __init__(self, session: Session, popup: Any) -> None:
+        end_popup_login(session, keep_window=popup)
+        self.session, self.popup = session, popup
+        self.answer: asyncio.Future[CallbackResponse] = (
+            asyncio.get_running_loop().create_future())
+        self.state: str | None = None
+        self.superseded = False
+        self._owns_window = True
+        self._listeners: list[tuple[Any, Any]] = []  # (target, proxy)
+        self._channel: Any = None
+        _WAITING[id(session)] = self
+
+    def listen(self, redirect_uri: str, state: str) -> None:
+        """Take this login's answer from now on (state: its authorization request's)."""
+        self.state = state
+        if self.superseded:  # a newer login started while this one was being built
+            raise PopupError("popup.superseded")
+        own_origin = str(js.window.location.origin)
+
+        def offer(data: Any) -> None:
+            response = popup_answer(data, redirect_uri, state)
+            if response is not None and not self.answer.done():
+                self.answer.set_result(response)
+
+        def on_message(event: Any) -> None:
+            # Only this page's origin, and only the window this login opened.
+            if str(event.origin) == own_origin and _same_window(event.source, self.popup):
+                offer(event.data)
+
+        self._add_listener(js.window, on_message)
+        if getattr(js, "BroadcastChannel", None) is not None:
+            # The callback page's way when it has no opener; this origin's pages only.
+            self._channel = js.BroadcastChannel.new(channel_name(redirect_uri))
+            self._add_listener(self._channel, lambda event: offer(event.data))
+
+    def _add_listener(self, target: Any, handler: Callable[[Any], None]) -> None:
+        proxy = create_proxy(handler)
+        target.addEventListener("message", proxy)
+        self._listeners.append((target, proxy))
+
+    async def wait(self, timeout: float,
+                   on_cut_off: Callable[[PopupError], None] | None) -> CallbackResponse:
+        """The answer; PopupError "popup.closed", "popup.timeout" or "popup.superseded"
+        instead. A popup cut off (closed, the channel listening) is told to `on_cut_off`
+        once, and the wait goes on until the deadline."""
+        loop = asyncio.get_running_loop()
+        watch = PopupWatch(loop.time() + timeout, hears_channel=self._channel is not None)
+        while not self.answer.done():
+            outcome = watch.look(bool(self.popup.closed), loop.time())
+            if outcome == "popup.cut_off":
+                _notify(on_cut_off, PopupError(outcome))
+            elif outcome == "popup.timeout":
+                raise PopupError(outcome, seconds=f"{timeout:g}")
+            elif outcome is not None:
+                raise PopupError(outcome)
+            await asyncio.wait([self.answer], timeout=_POPUP_POLL_SECONDS)
+        if self.superseded:  # an answer that came just before a newer login started
+            raise PopupError("popup.superseded")
+        return self.answer.result()
+
+    def stop_listening(self) -> None:
+        """No answer is taken any more (idempotent); the session's slot is freed."""
+        for target, proxy in self._listeners:
+            target.removeEventListener("message", proxy)
+            proxy.destroy()
+        self._listeners.clear()
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        if _WAITING.get(id(self.session)) is self:
+            del _WAITING[id(self.session)]
+
+    def give_up(self, keep_window: Any = None) -> None:
+        """Forget the started login, and close its window unless a newer login took it
+        over by name (`keep_window`); the window is closed once at most."""
+        if self.state is not None:
+            self.session.store.take_transaction(self.state, self.session.clock())
+        if (self._owns_window and not self.popup.closed
+                and not _same_window(self.popup, keep_window)):
+            self.popup.close()
+        self._owns_window = False
+
+    def supersede(self, keep_window: Any) -> None:
+        """A newer login started: end this wait now, with nothing left to complete it."""
+        self.superseded = True
+        self.stop_listening()
+        self.give_up(keep_window)
+        self.answer.cancel()  # wakes wait() up; a no-op once the answer is in
+
+
+def _notify(callback: Callable[[PopupError], None] | None, notice: PopupError) -> None:
+    """The app's callback; its own failure must not end the login."""
+    if callback is None:
+        return
+    try:
+        callback(notice)
+    except Exception as error:
+        _log_unexpected(error)
+
+
+def end_popup_login(session: Session, *, keep_window: Any = None) -> None:
+    """End the session's popup login that still waits for its answer, if any: its pending
+    login is forgotten, its listeners and channel closed (a late answer is ignored), its
+    window closed unless it is `keep_window` (the one a new popup login took over by name);
+    its log_in_with_popup raises PopupError "popup.superseded". log_in_with_popup calls it
+    itself; call it before any other login (e.g. the redirect's), best right in the click."""
+    wait = _WAITING.get(id(session))
+    if wait is not None:
+        wait.supersede(keep_window)
+
+
 async def log_in_with_popup(session: Session, popup: Any = None, *,
                             timeout: float = POPUP_TIMEOUT_SECONDS,
-                            redirect_uri: str | None = None) -> StartResult:
+                            redirect_uri: str | None = None,
+                            on_cut_off: Callable[[PopupError], None] | None = None,
+                            ) -> StartResult:
     """Log in in a popup; the page stays as it is (no reload, address bar untouched).
 
     `popup`: the window open_popup() opened in the click (None: opened here, or the one of
@@ -424,77 +552,34 @@ async def log_in_with_popup(session: Session, popup: Any = None, *,
     and only with this login's state. Then `session.finish_login` does what the redirect
     login does (state, iss, code exchange, ID token, DPoP) and stores the session.
 
-    PopupError "popup.blocked", "popup.closed" or "popup.timeout" (after `timeout`
-    seconds) when no answer comes: the started login is forgotten, nothing is stored.
+    A popup that reports closed while the channel listens may be open still, cut off from
+    this page by a Cross-Origin-Opener-Policy: `on_cut_off` gets PopupError
+    "popup.cut_off" (a notice, not raised) and the login waits on for its answer on the
+    channel until `timeout`.
+
+    PopupError "popup.blocked", "popup.closed" (closed, and no channel to answer on),
+    "popup.timeout" (no answer within `timeout` seconds) or "popup.superseded" (a newer
+    login started: end_popup_login): the started login is forgotten, nothing is stored.
     Any AuthError of the login itself as for the redirect login.
     """
     popup = popup or open_popup()
     if not popup:
         raise PopupError("popup.blocked")
     redirect_uri = redirect_uri or popup_redirect_uri(session.settings.redirect_uri)
+    wait = _PopupWait(session, popup)  # ends the session's older popup login, if any
     try:
         url = await session.login_url(current_url(), redirect_uri=redirect_uri)
-    except BaseException:
-        popup.close()
-        raise
-    state = state_of(url)
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[CallbackResponse] = loop.create_future()
-    own_origin = str(js.window.location.origin)
-
-    def offer(data: Any) -> None:
-        response = popup_answer(data, redirect_uri, state)
-        if response is not None and not answer.done():
-            answer.set_result(response)
-
-    def on_message(event: Any) -> None:
-        # Only this page's origin, and only the window this login opened.
-        same_window = bool(getattr(js.Object, "is")(event.source, popup))
-        if str(event.origin) == own_origin and same_window:
-            offer(event.data)
-
-    def on_broadcast(event: Any) -> None:  # BroadcastChannel: this origin's pages only
-        offer(event.data)
-
-    message_listener = create_proxy(on_message)
-    js.window.addEventListener("message", message_listener)
-    channel = None
-    if getattr(js, "BroadcastChannel", None) is not None:
-        channel = js.BroadcastChannel.new(channel_name(redirect_uri))
-        broadcast_listener = create_proxy(on_broadcast)
-        channel.addEventListener("message", broadcast_listener)
-    try:
+        wait.listen(redirect_uri, state_of(url))
         if popup.closed:  # e.g. closed while the full lane was starting
             raise PopupError("popup.closed")
         popup.location.replace(url)
-        response = await _popup_answer(popup, answer, loop.time() + timeout, timeout)
+        response = await wait.wait(timeout, on_cut_off)
     except BaseException:
-        session.store.take_transaction(state, session.clock())  # forget the started login
-        if not popup.closed:
-            popup.close()
+        wait.give_up()
         raise
     finally:
-        js.window.removeEventListener("message", message_listener)
-        message_listener.destroy()
-        if channel is not None:
-            channel.close()
-            broadcast_listener.destroy()
+        wait.stop_listening()
     if not popup.closed:
         popup.close()
     result = await session.finish_login(response)
     return result._replace(clean_url=None)  # the page never left: its address stays
-
-
-async def _popup_answer(popup: Any, answer: asyncio.Future[CallbackResponse],
-                        deadline: float, timeout: float) -> CallbackResponse:
-    loop = asyncio.get_running_loop()
-    while not answer.done():
-        if popup.closed:
-            await asyncio.wait([answer], timeout=_POPUP_CLOSE_GRACE_SECONDS)
-            if not answer.done():
-                raise PopupError("popup.closed")
-        elif loop.time() >= deadline:
-            raise PopupError("popup.timeout", seconds=f"{timeout:g}")
-        else:
-            await asyncio.wait([answer], timeout=_POPUP_POLL_SECONDS)
-    return answer.result()

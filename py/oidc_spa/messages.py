@@ -13,6 +13,8 @@ Codes are stable: a sentence may be reworded, its code is not renamed or reused.
 (and its code as StartResult.warning_code) while the login still works.
 `token.no_refresh_token` is a note for the developer console, not for the page: it
 comes in StartResult.notes.
+`popup.cut_off` is a notice too: log_in_with_popup hands it to its `on_cut_off` and waits
+on; `popup.superseded` ends a popup login that a newer login replaced (an app may ignore it).
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ MESSAGES: dict[str, str] = {
     "popup.blocked":
         "The browser blocked the sign-in window. Allow pop-ups for this site, or use Log in.",
     "popup.closed": "The sign-in window was closed before the sign-in finished.",
+    "popup.cut_off":
+        "The sign-in window no longer reports to this page. If it is still open, finish "
+        "signing in there; otherwise log in again.",
+    "popup.superseded": "A newer sign-in took the place of this one.",
     "popup.timeout":
         "The sign-in window got no answer within {seconds} seconds. Please try again.",
     "popup.redirect_uri":

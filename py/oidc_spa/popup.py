@@ -6,10 +6,16 @@ opened it: `window.opener.postMessage(location.href, location.origin)`, or, when
 opener is gone, a BroadcastChannel named for the app (`channel_name`). Everything that
 arrives that way is checked here and then by `Session.finish_login`, as the redirect
 login's answer is. oidc_spa.browser.log_in_with_popup does the browser's part.
+
+A popup that reports `closed` may still be open: a `Cross-Origin-Opener-Policy:
+same-origin` on a page it shows moves it to another browsing context group, where the
+opener sees it closed and the callback page has no opener (so it answers on the channel).
+PopupWatch decides what such a look at the window means.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from .authorize import CallbackResponse, read_callback
@@ -17,15 +23,18 @@ from .errors import CallbackError, PopupError
 from .portable.urls import origin, without_query_and_fragment
 from .urls import is_secure_url
 
-__all__ = ["POPUP_CALLBACK_PAGE", "POPUP_FEATURES", "POPUP_NAME", "POPUP_TIMEOUT_SECONDS",
-           "channel_name", "check_popup_redirect_uri", "popup_answer", "popup_redirect_uri",
-           "state_of"]
+__all__ = ["POPUP_CALLBACK_PAGE", "POPUP_CLOSE_GRACE_SECONDS", "POPUP_FEATURES", "POPUP_NAME",
+           "POPUP_TIMEOUT_SECONDS", "PopupWatch", "channel_name", "check_popup_redirect_uri",
+           "popup_answer", "popup_redirect_uri", "state_of"]
 
 POPUP_CALLBACK_PAGE = "popup_callback.html"
 # The window's name: the first lane opens it at the click, the full lane reuses it by name.
 POPUP_NAME = "oidc_spa_login"
 POPUP_FEATURES = "popup,width=520,height=680"
 POPUP_TIMEOUT_SECONDS = 120.0
+# How long a message may still arrive after the popup closed (the callback page posts,
+# then closes itself).
+POPUP_CLOSE_GRACE_SECONDS = 0.5
 CHANNEL_PREFIX = "oidc_spa:popup:"
 
 
@@ -77,3 +86,35 @@ def popup_answer(data: object, redirect_uri: str, state: str) -> CallbackRespons
     if response is None or response.state != state:
         return None
     return response
+
+
+@dataclass
+class PopupWatch:
+    """What each look at a waiting popup login's window means (`look`).
+
+    `hears_channel`: the page listens on the app's BroadcastChannel, so a popup cut off
+    from it (reported closed, maybe still open) can still answer: the login waits on until
+    `deadline`. Without the channel a closed popup can send nothing more.
+    """
+
+    deadline: float
+    hears_channel: bool
+    grace: float = POPUP_CLOSE_GRACE_SECONDS
+    closed_since: float | None = None
+    cut_off: bool = False
+
+    def look(self, closed: bool, now: float) -> str | None:
+        """None: wait on. "popup.cut_off": tell the app (once), then wait on.
+        "popup.closed" or "popup.timeout": the login ends with that error."""
+        if now >= self.deadline:
+            return "popup.timeout"
+        if not closed or self.cut_off:
+            return None
+        if self.closed_since is None:
+            self.closed_since = now
+        if now - self.closed_since < self.grace:
+            return None  # the callback page's message may be on its way
+        if not self.hears_channel:
+            return "popup.closed"
+        self.cut_off = True
+        return "popup.cut_off"

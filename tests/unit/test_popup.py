@@ -23,8 +23,11 @@ from inprocess_provider import (
 from oidc_spa import CallbackError, MemoryStorage, PopupError, Session, parse_settings
 from oidc_spa.authorize import read_callback
 from oidc_spa.popup import (
+    POPUP_CLOSE_GRACE_SECONDS,
     POPUP_FEATURES,
     POPUP_NAME,
+    POPUP_TIMEOUT_SECONDS,
+    PopupWatch,
     channel_name,
     check_popup_redirect_uri,
     popup_answer,
@@ -82,6 +85,43 @@ def test_only_this_logins_answer_at_the_popup_page_is_accepted():
                  POPUP_URI + "?code=a&code=b&state=s1",  # malformed
                  {"url": good}, None, 42, good + "&x=" + "a" * 20_000):
         assert popup_answer(data, POPUP_URI, "s1") is None, data
+
+
+# -- what a look at the waiting popup's window means (PopupWatch) --------------------
+
+DEADLINE = POPUP_TIMEOUT_SECONDS
+GRACE = POPUP_CLOSE_GRACE_SECONDS
+
+
+def looks(watch: PopupWatch, closed_at: float | None, times: list[float]) -> list[str | None]:
+    """The outcome of a look at each time; the window reports closed from `closed_at` on."""
+    return [watch.look(closed_at is not None and now >= closed_at, now) for now in times]
+
+
+def test_an_open_popup_is_waited_for_until_the_deadline():
+    watch = PopupWatch(DEADLINE, hears_channel=True)
+    assert looks(watch, None, [0.0, 60.0, DEADLINE - 0.01, DEADLINE]) == [
+        None, None, None, "popup.timeout"]
+
+
+def test_a_closed_popup_is_cut_off_once_while_the_channel_listens_and_waited_for():
+    # Closed may mean cut off by a Cross-Origin-Opener-Policy, the window still open: its
+    # answer can still come on the channel, so the login waits on until the deadline.
+    watch = PopupWatch(DEADLINE, hears_channel=True)
+    times = [1.0, 1.0 + GRACE / 2, 1.0 + GRACE, 1.0 + GRACE + 0.25, 100.0, DEADLINE]
+    assert looks(watch, 1.0, times) == [None, None, "popup.cut_off", None, None,
+                                        "popup.timeout"]
+
+
+def test_a_closed_popup_ends_the_login_when_no_channel_listens():
+    watch = PopupWatch(DEADLINE, hears_channel=False)
+    assert looks(watch, 5.0, [4.0, 5.0, 5.0 + GRACE - 0.01, 5.0 + GRACE]) == [
+        None, None, None, "popup.closed"]
+
+
+def test_a_popup_closed_just_before_the_deadline_times_out():
+    watch = PopupWatch(DEADLINE, hears_channel=True)
+    assert looks(watch, DEADLINE - 0.1, [DEADLINE - 0.1, DEADLINE]) == [None, "popup.timeout"]
 
 
 def test_the_first_lane_opens_the_window_the_full_lane_takes_over():
