@@ -138,12 +138,14 @@ class FirstLane:
         return record.live_record(self.storage, self.keys, time.time(), s["issuer"],
                                   s["client_id"])
 
-    def paint(self) -> None:
-        """The start-up decision; a kept login that is over is ended as the full lane would."""
+    def paint(self) -> dict | None:
+        """The start-up decision; a kept login that is over is ended as the full lane would.
+        Returns the login shown (None: signed out)."""
         current = self.live()
         if current is None and self.storage.getItem(self.keys.current) is not None:
             record.end_login(self.storage, self.keys, None, "expired", time.time())
         self.show(current)
+        return current
 
     def show(self, current: dict | None) -> None:
         if current is None:
@@ -376,7 +378,7 @@ async def run(settings_text: str | None) -> None:
         return
     lane = FirstLane(settings, storage)
     document.querySelector(".api-area").hidden = settings["api_url"] is None
-    lane.paint()
+    shown = lane.paint()
     LANE.append(lane)
     document.body.setAttribute("data-lane", "first")
     js.window.addEventListener("storage", lambda _event: lane.follow())
@@ -389,9 +391,15 @@ async def run(settings_text: str | None) -> None:
     elif policy == "idle":
         js.requestIdleCallback(lambda _deadline: start_full_lane("idle"),
                                js_object({"timeout": IDLE_TIMEOUT_MS}))
-    while not full_lane_running():
-        lane.follow()
+    if shown is not None and lane.renewal_due(shown):
+        start_full_lane("renewal")
+    # The first look comes a tick after the paint: run at once, it read and parsed the
+    # stored login a second time before the browser could show the first.
+    while True:
         await asyncio.sleep(TICK_SECONDS)
+        if full_lane_running():
+            return
+        lane.follow()
 
 
 async def main(settings_text: str | None) -> None:
