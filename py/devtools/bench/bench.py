@@ -133,6 +133,10 @@ PAGE_SOURCES = ("public", "py/app", "py/oidc_spa", "py/boot", "py/devtools/build
 # How each figure is taken, written into the JSON for whoever reads it later.
 METHOD = {
     "times": "performance.now() in the page (0 = navigation start), by init script",
+    "waits": "the harness waits for a load's moments through DevTools (Runtime.evaluate of "
+    "bench_assets/wait.js, a MutationObserver promise), not with Playwright's selector "
+    "waits, which inject Playwright's selector engine (about 330 KB of JavaScript) into "
+    "the page while it starts; the login round trip still uses Playwright's waits",
     "ready_ms": "MutationObserver: data-session first becomes anonymous/authenticated",
     "checking_painted_ms": "rAF polling: first frame with #checking-message visible; "
     "time of a MessageChannel message posted in that rAF (runs after the frame's paint)",

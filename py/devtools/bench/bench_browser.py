@@ -38,6 +38,7 @@ PYODIDE_FILES = "vendor/pyodide/"
 PROBE_SCRIPT = asset("probe.js")
 STORAGE_SCRIPT = asset("storage.js")
 RESOURCES_SCRIPT = asset("resources.js")
+WAIT_SCRIPT = asset("wait.js")
 PROVIDER_PROBE_SCRIPT = asset("provider_probe.js")
 # The page's record of a login's return (bench_assets/probe.js), with the click's epoch
 # time it kept in sessionStorage and the callback page's navigation entry.
@@ -271,10 +272,32 @@ def wait_for(page: Any, selector: str, what: str) -> None:
                                 ) from error
 
 
+def wait_in_page(page: Any, condition: str, what: str) -> None:
+    """Wait until `condition` (a name in bench_assets/wait.js) holds, from inside the page
+    through DevTools: unlike Playwright's selector waits, this puts no script of
+    Playwright's into the page while it starts. A timeout says what did not come."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    cdp = page.context.new_cdp_session(page)
+    try:
+        answer = cdp.send("Runtime.evaluate", {
+            "expression": js_template(WAIT_SCRIPT, condition=condition,
+                                      timeout_ms=LOAD_TIMEOUT_MS),
+            "awaitPromise": True, "returnByValue": True})
+        if "exceptionDetails" in answer:
+            body = cdp.send("Runtime.evaluate", {
+                "expression": "JSON.stringify(Object.assign({}, document.body?.dataset))",
+                "returnByValue": True})["result"].get("value")
+            raise PlaywrightTimeout(f"{what} not in {LOAD_TIMEOUT_MS} ms (<body> data: {body})")
+    finally:
+        with contextlib.suppress(Exception):
+            cdp.detach()
+
+
 def wait_for_final_state(page: Any, after: str = SETTLE) -> None:
-    wait_for(page, "body[data-session]:not([data-session='checking'])", "the right state")
+    wait_in_page(page, "right-state", "the right state")
     if after == FULL_LANE:
-        wait_for(page, "body[data-lane='full']", "the full lane")
+        wait_in_page(page, "full-lane", "the full lane")
     elif after == WATCH:
         page.wait_for_timeout(WATCH_MS)
     page.wait_for_timeout(SETTLE_MS)
