@@ -23,7 +23,10 @@ def walk_through(page, url: str) -> dict:
     page.reload()
     wait_for_state(page, "authenticated")
     seen["after reload"] = page.text_content(".nickname")
-    page.click(".btn-logout")
+    # The page shows "anonymous" before it leaves for the provider's end_session: wait for
+    # that navigation, or the next read may land in the page being left.
+    with page.expect_navigation():
+        page.click(".btn-logout")
     page.wait_for_url(url)
     wait_for_state(page, "anonymous")
     seen["stored after logout"] = [k for k in stored_items(page) if k.startswith("oidc_spa:")]

@@ -125,7 +125,8 @@ def test_expired_id_token_gives_the_logged_out_page_and_is_removed(page, site, p
 def test_logout_clears_storage_and_ends_the_provider_session(page, site, provider):
     open_app(page, site.url)
     log_in(page, "alice", "alice-demo")
-    page.click(".btn-logout")
+    with page.expect_navigation():  # to the provider's end_session, then back
+        page.click(".btn-logout")
     page.wait_for_url(site.url)
     wait_for_state(page, "anonymous")
     assert session_keys(page) == []

@@ -142,6 +142,10 @@ def top_level_names(path: Path) -> tuple[list[str], set[str]]:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             defined.add(node.name)
+        elif (isinstance(node, ast.ImportFrom) and node.level == 1
+              and node.module in ("browser_page", "browser_popup")):
+            # The shell's other modules: what browser.py re-exports counts as its own.
+            defined.update(alias.asname or alias.name for alias in node.names)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
