@@ -40,6 +40,10 @@ CLIENT_ID = "e2e-spa"
 # one with authorizationParams (helpers.KNOBS).
 VARIANTS = ("", "renewing/", "plain/", "on-demand/", "knobs/")
 BASE_PATH = "/pyscript-login/"
+# Builds the pages named in variants: (work, root, auth_config, variants), as build_variants.
+Builder = Callable[[Path, Path, dict[str, Any], Sequence[str]], None]
+
+
 @dataclass
 class Site:
     url: str
@@ -141,13 +145,18 @@ class Provider:
 
 @contextmanager
 def e2e_servers(work: Path, variants: Sequence[str] = VARIANTS, *,
-                require_dpop_nonce: bool = False) -> Iterator[tuple[Site, Provider]]:
+                require_dpop_nonce: bool = False, proxy: FaultProxy | None = None,
+                build: Builder | None = None) -> Iterator[tuple[Site, Provider]]:
     """The site (these builds, "" always among them) served from work, the provider with
     its test controls behind a fault proxy, and the API. `require_dpop_nonce`: the
-    provider and the API both ask every DPoP proof for their nonce (RFC 9449 8 and 9)."""
+    provider and the API both ask every DPoP proof for their nonce (RFC 9449 8 and 9).
+
+    `proxy`: a started fault proxy to use (stopped at the end), so that faults installed
+    beforehand act on what the build reads (discovery). `build`: makes the pages named in
+    variants instead of build_variants, for pages the suite's variants do not cover."""
     root = work / "_site"
     root.mkdir()
-    proxy = FaultProxy().start()
+    proxy = proxy or FaultProxy().start()
     # The server and the proxy start first: the provider must know the site's redirect
     # URIs and origin, and its issuer, which is the proxy's URL.
     try:
@@ -165,9 +174,9 @@ def e2e_servers(work: Path, variants: Sequence[str] = VARIANTS, *,
                            require_dpop_nonce=require_dpop_nonce) as api:
                 api_url = api.url + "/api/private"
                 # A short request timeout keeps the slow-provider tests quick.
-                build_variants(work, root, {"issuer": proxy.url, "clientId": CLIENT_ID,
-                                            "timeout": REQUEST_TIMEOUT, "apiUrl": api_url},
-                               variants)
+                (build or build_variants)(
+                    work, root, {"issuer": proxy.url, "clientId": CLIENT_ID,
+                                 "timeout": REQUEST_TIMEOUT, "apiUrl": api_url}, variants)
                 yield Site(site_url, root, api_url), Provider(process, proxy)
     finally:
         proxy.stop()

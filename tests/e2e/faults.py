@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -117,9 +117,25 @@ def userinfo_401() -> Fault:
 # ----------------------------------------------------------------------------- discovery
 
 
+DISCOVERY = "/.well-known/openid-configuration"
+
+
 def discovery_wrong_issuer() -> Fault:
-    return edit_json("/.well-known/openid-configuration",
-                     lambda meta: meta.update(issuer=meta["issuer"] + EVIL_SUFFIX))
+    return edit_json(DISCOVERY, lambda meta: meta.update(issuer=meta["issuer"] + EVIL_SUFFIX))
+
+
+def endpoints_moved(origin: str, names: Sequence[str]) -> Fault:
+    """The discovery document with these endpoints at `origin` (paths kept): a provider
+    whose token, userinfo... endpoints live on other hosts than its issuer. Something at
+    `origin` must pass them on to the provider (a second FaultProxy)."""
+    target = urlsplit(origin)
+
+    def move(meta: dict[str, Any]) -> None:
+        for name in names:
+            url = urlsplit(meta[name])
+            meta[name] = urlunsplit(url._replace(scheme=target.scheme, netloc=target.netloc))
+
+    return edit_json(DISCOVERY, move)
 
 
 # ----------------------------------------------------------------------------- sign-in pages
