@@ -37,6 +37,7 @@ from .config import parse_settings
 from .errors import AuthError, NetworkError, SessionEndedError
 from .lock import LocalLock, LockTimeout
 from .outcomes import SessionChange, StartResult
+from .portable.urls import origin
 from .session import Session
 from .store import FallbackStorage, MemoryStorage
 from .transport import HttpResponse
@@ -123,7 +124,9 @@ SITE_FILE_UNREACHABLE = ("network.config_timeout", "network.config_unreachable")
 async def _fetch_within(url: str, options: dict[str, Any], timeout: float,
                         codes: tuple[str, str]) -> HttpResponse:
     """fetch() with a timeout (AbortController); NetworkError with one of `codes` (timed
-    out, unreachable) when no answer comes."""
+    out, unreachable) when no answer comes, or "network.blocked_by_policy" when the page's
+    own Content-Security-Policy refused the request."""
+    _watch_policy_violations()
     controller = js.AbortController.new()
     timer = js.setTimeout(create_once_callable(lambda: controller.abort()), int(timeout * 1000))
     try:
@@ -131,11 +134,43 @@ async def _fetch_within(url: str, options: dict[str, Any], timeout: float,
         text = await response.text()
     except JsException as error:
         timed_out = bool(controller.signal.aborted)
+        if not timed_out and await _blocked_by_policy(url):
+            raise NetworkError("network.blocked_by_policy", origin=origin(url),
+                               detail=f"{url}: {error}") from None
         raise NetworkError(codes[0] if timed_out else codes[1],
                            detail=f"{url}: {error}") from None
     finally:
         js.clearTimeout(timer)
     return HttpResponse(int(response.status), str(text), _headers(response))
+
+
+# The origins the page's Content-Security-Policy refused a request to, from the
+# browser's securitypolicyviolation events: a refused fetch() fails like a network error,
+# and only these tell the two apart.
+_REFUSED_ORIGINS: set[str] = set()
+_POLICY_WATCH: list[Any] = []  # the listener, kept alive and added once
+# The violation event is queued as its own task: how long a failed fetch waits for it.
+_VIOLATION_WAIT_SECONDS = 0.05
+
+
+def _watch_policy_violations() -> None:
+    if _POLICY_WATCH:
+        return
+
+    def refused(event: Any) -> None:
+        blocked = str(event.blockedURI or "")
+        if blocked.startswith(("https://", "http://")):
+            _REFUSED_ORIGINS.add(origin(blocked))
+
+    listener = create_proxy(refused)
+    js.document.addEventListener("securitypolicyviolation", listener)
+    _POLICY_WATCH.append(listener)
+
+
+async def _blocked_by_policy(url: str) -> bool:
+    if origin(url) not in _REFUSED_ORIGINS:
+        await asyncio.sleep(_VIOLATION_WAIT_SECONDS)
+    return origin(url) in _REFUSED_ORIGINS
 
 
 def _headers(response: Any) -> dict[str, str]:

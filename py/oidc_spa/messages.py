@@ -97,6 +97,10 @@ MESSAGES: dict[str, str] = {
     "network.provider_timeout": "The sign-in provider took too long to answer. Please try again.",
     "network.provider_unreachable":
         "The sign-in provider could not be reached. Check your connection and try again.",
+    "network.blocked_by_policy":
+        "This site's security policy does not let the page reach the sign-in provider at "
+        "{origin}. The site's owner must allow that address (cspOrigins in "
+        "auth_config.json, or a build that can read the provider's discovery document).",
     "network.config_timeout":
         "This page's settings took too long to load. Please reload the page.",
     "network.config_unreachable":

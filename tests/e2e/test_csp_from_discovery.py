@@ -206,7 +206,9 @@ def test_a_page_built_without_discovery_fails_the_login_clearly(
     assert watched.violations(), watched.console
     assert all(token_url in message for message in watched.violations())
     assert elsewhere.passed() == []
-    assert alert_text(page) == MESSAGES["network.provider_unreachable"]
+    # The sentence names the cause (this site's policy) and the origin, not the network.
+    assert alert_text(page) == MESSAGES["network.blocked_by_policy"].format(
+        origin=elsewhere.url.rstrip("/"))
     assert "Traceback" not in page.text_content("body")
     assert watched.errors == []
     assert not has_session(stored_items(page))
