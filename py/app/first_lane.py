@@ -15,7 +15,6 @@ Anything unforeseen here hands over to the full lane, which reports errors in wo
 no traceback reaches the page.
 """
 
-import asyncio
 import json
 import time
 
@@ -119,6 +118,8 @@ async def fetch_text(url: str) -> str | None:
 
 def is_callback(page_url: str) -> bool:
     """A login's answer in the address bar: only the full lane may read it."""
+    if "?" not in page_url:  # no query at all (the usual visit): nothing to parse
+        return False
     return any(name in ("code", "error") for name, _ in query_names(split_url(page_url)[3]))
 
 
@@ -198,7 +199,9 @@ class FirstLane:
     # -- clicks
 
     async def provider_endpoints(self) -> dict:
-        from oidc_spa.portable import provider  # after the first paint: only clicks need it
+        import asyncio  # after the first paint, as the modules only clicks need
+
+        from oidc_spa.portable import provider
 
         if self.endpoints is None:
             s = self.settings
@@ -291,6 +294,8 @@ async def delete_dpop_keys(keys: record.Keys) -> None:
 
 def keep(coroutine: object) -> None:
     """Run it as a task, held until done: a task nobody holds may be collected."""
+    import asyncio  # after the first paint: see follow_until_handed_over()
+
     RUNNING[:] = [task for task in RUNNING if not task.done()]
     RUNNING.append(asyncio.create_task(coroutine))
 
@@ -393,8 +398,15 @@ async def run(settings_text: str | None) -> None:
                                js_object({"timeout": IDLE_TIMEOUT_MS}))
     if shown is not None and lane.renewal_due(shown):
         start_full_lane("renewal")
-    # The first look comes a tick after the paint: run at once, it read and parsed the
-    # stored login a second time before the browser could show the first.
+    await follow_until_handed_over(lane)
+
+
+async def follow_until_handed_over(lane: FirstLane) -> None:
+    """The first look comes a tick after the paint: run at once, it read and parsed the
+    stored login a second time before the browser could show the first. asyncio is
+    imported here, after the paint: importing it cost about 2 ms of a new tab's start."""
+    import asyncio
+
     while True:
         await asyncio.sleep(TICK_SECONDS)
         if full_lane_running():

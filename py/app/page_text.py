@@ -61,6 +61,9 @@ def pretty_json(value: object, indent: str = "") -> str:
 
 def _string(text: str) -> str:
     """A JSON string with non-ASCII characters as they are (readable names and emails)."""
+    # Most values need no escape: min() and `in` run natively, the loop below does not.
+    if '"' not in text and "\\" not in text and (not text or min(text) >= " "):
+        return '"' + text + '"'
     out = []
     for char in text:
         if char == '"' or char == "\\":

@@ -50,10 +50,14 @@ function pyFiles(folder) {
 }
 
 // What every module's interpreter gets in /lib: the package's __init__ (it skips the
-// CPython-only imports on MicroPython), the portable rules, the test helpers (any
-// module of TESTS_DIR not named test_*; conftest.py is pytest's own) and the tests.
+// CPython-only imports on MicroPython), the portable rules, the page's shared text (the
+// first lane paints with it), the test helpers (any module of TESTS_DIR not named
+// test_*; conftest.py is pytest's own) and the tests.
 function libraryFiles(pyDir, testsDir, modules) {
   const files = [["oidc_spa/__init__.py", path.join(pyDir, "oidc_spa", "__init__.py")]];
+  for (const name of ["__init__.py", "page_text.py"]) {
+    files.push(["app/" + name, path.join(pyDir, "app", name)]);
+  }
   const portable = path.join(pyDir, "oidc_spa", "portable");
   for (const name of pyFiles(portable)) {
     files.push(["oidc_spa/portable/" + name, path.join(portable, name)]);
@@ -78,6 +82,7 @@ async function runModule(loadMicroPython, files, module) {
   };
   const mp = await loadMicroPython({ heapsize: HEAP_BYTES, stdout: collect, stderr: collect });
   mp.FS.mkdirTree("/lib/oidc_spa/portable");
+  mp.FS.mkdirTree("/lib/app");
   for (const [target, source] of files) {
     mp.FS.writeFile("/lib/" + target, fs.readFileSync(source, "utf8"));
   }
