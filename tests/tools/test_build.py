@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
+import html
 import io
 import json
 import re
@@ -468,3 +470,15 @@ def test_the_policy_names_every_origin_the_discovery_document_points_to(
 def test_no_discovery_is_a_build_option() -> None:
     assert build.parse_args(["--no-discovery"]).no_discovery is True
     assert build.parse_args([]).no_discovery is False
+
+
+def test_the_stylesheet_is_written_into_the_page_and_allowed_by_its_hash(site: Path) -> None:
+    page = (site / "index.html").read_text()
+    assert '<link rel="stylesheet" href="./style.css">' not in page
+    assert "<style>body { margin: 0 }\n</style>" in page
+    # Only the page's own stylesheet: vendored files stay links (a request each).
+    assert '<link rel="stylesheet" href="./vendor/pyscript/core.css">' in page
+    digest = base64.b64encode(hashlib.sha256(b"body { margin: 0 }\n").digest()).decode()
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    assert policy is not None
+    assert f"style-src 'self' 'sha256-{digest}';" in html.unescape(policy.group(1))

@@ -45,6 +45,7 @@ from devtools.build.csp import (
 )
 from devtools.build.first_lane_bundle import BundleError, first_lane_bundle
 from devtools.build.inline_config import InlineConfigError, inline_configs
+from devtools.build.inline_style import InlineStyleError, inline_stylesheets, style_hashes
 from devtools.build.preload import (
     PreloadError,
     add_compile_hint,
@@ -311,8 +312,10 @@ def write_policy(out: Path, auth_config: dict | None, extra_origins: Sequence[st
         found = discovered_origins(auth_config, read=discover)
         if found.note:
             print(f"build: {found.note}", file=sys.stderr)
-        policy = content_security_policy(auth_config, extra_origins, found.origins)
-        index.write_text(insert_policy(index.read_text(), policy))
+        page = index.read_text()
+        policy = content_security_policy(auth_config, extra_origins, found.origins,
+                                         style_hashes(page))
+        index.write_text(insert_policy(page, policy))
     except PolicyError as error:
         raise BuildError(str(error)) from None
 
@@ -405,9 +408,13 @@ def build_site(
         # Deploy-time settings replace the placeholder that public/ may carry.
         text = json.dumps(auth_config, indent=2, sort_keys=True) + "\n"
         (out / "auth_config.json").write_text(text)
+    index = out / "index.html"
+    try:
+        index.write_text(inline_stylesheets(index.read_text(), out))
+    except InlineStyleError as error:
+        raise BuildError(str(error)) from None
     write_policy(out, auth_config, extra_origins, discover)
     write_preload_hints(out, plain, root)
-    index = out / "index.html"
     try:
         index.write_text(inline_configs(index.read_text(), out))
     except InlineConfigError as error:

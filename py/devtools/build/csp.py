@@ -16,6 +16,8 @@ needs. Each source is there for a reason:
   wherever the provider keeps them (Gravatar, a social network's CDN): unknowable at
   build time. Images cannot run code; plain http is allowed only for the provider
   itself (the local provider on loopback).
+- style-src 'self' + the SHA-256 of the page's own <style> (the stylesheet the build
+  writes into index.html: inline_style.py); no 'unsafe-inline'.
 - everything else 'none' or 'self'; no inline script, no objects, no <base>, no forms.
 """
 
@@ -156,12 +158,13 @@ def origin_of(url: str) -> str:
 
 def content_security_policy(
     auth_config: Mapping[str, Any] | None, extra_origins: Iterable[str] = (),
-    endpoint_origins: Iterable[str] = (),
+    endpoint_origins: Iterable[str] = (), style_hashes: Iterable[str] = (),
 ) -> str:
     """The policy for these settings; without settings, connect-src allows any https origin.
 
     `endpoint_origins`: where the provider's endpoints are (`discovered_origins`);
-    `extra_origins`: more origins the build was told of (--extra-origin)."""
+    `extra_origins`: more origins the build was told of (--extra-origin);
+    `style_hashes`: the page's own <style> elements ('sha256-…', inline_style.py)."""
     extra = [origin_of(url) for url in extra_origins]
     provider = provider_origins(auth_config) if auth_config is not None else ["https:"]
     if auth_config is not None:
@@ -173,7 +176,7 @@ def content_security_policy(
     directives = {
         "default-src": "'self'",
         "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
-        "style-src": "'self'",
+        "style-src": " ".join(["'self'", *style_hashes]),
         "connect-src": connect,
         "img-src": images,
         "object-src": "'none'",
