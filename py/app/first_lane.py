@@ -111,6 +111,11 @@ def js_object(data: dict) -> object:
     return js.JSON.parse(json.dumps(data))
 
 
+def next_task() -> object:
+    """A promise the next macrotask settles (setTimeout 0): awaiting it ends this task."""
+    return js.Promise.new(lambda resolve, *_reject: js.setTimeout(resolve, 0))
+
+
 async def fetch_text(url: str) -> str | None:
     response = await js.fetch(url)  # as the <link rel=preload> asked: one request
     return await response.text() if response.ok else None
@@ -387,6 +392,9 @@ async def run(settings_text: str | None) -> None:
     LANE.append(lane)
     document.body.setAttribute("data-lane", "first")
     js.window.addEventListener("storage", lambda _event: lane.follow())
+    # The decision is on the page: end this task so the browser shows it, and set up the
+    # rest (idle work, the policy, asyncio for the once-a-second look) in the next one.
+    await next_task()
     if lane.shown_id is None:
         js.requestIdleCallback(lambda _deadline: keep(lane.prefetch_endpoints()),
                                js_object({"timeout": IDLE_TIMEOUT_MS}))

@@ -289,3 +289,76 @@ class Scanner(unittest.TestCase):
         self.assertEqual(strict_json.MAX_JSON_DEPTH, 32)
         self.assertEqual(strict_json.MAX_JSON_CHARS, 1_000_000)
         self.assertEqual(strict_json.MAX_SAFE_NUMBER, 2**53)
+
+
+def _mutations(seeds, count):
+    """`count` deterministic edits (delete, insert, replace one byte) of the seeds: a
+    linear congruential generator, the same on both interpreters."""
+    alphabet = b'{}[]:,"\\ \t\n-+.eE0123456789truefalsnSVx\x01\x00'
+    state = 12345
+    out = []
+    for n in range(count):
+        state = (state * 1103515245 + 12345) % 2**31
+        seed = seeds[n % len(seeds)]
+        at = state % (len(seed) + 1)
+        char = alphabet[(state >> 8) % len(alphabet):][:1]
+        kind = (state >> 16) % 3
+        if kind == 0:
+            out.append(seed[:at] + seed[at + 1:])
+        elif kind == 1:
+            out.append(seed[:at] + char + seed[at:])
+        else:
+            out.append(seed[:at] + char + seed[at + 1:])
+    return out
+
+
+FAST_SEEDS = [
+    b'{"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "d", "e": []}, "f": {}}',
+    b'[{"x": 0}, [[], [[]]], "s", 10, -0.0E+1]',
+    b'{"id_token": "eyJ.eyJ.sig", "expires_at": 1764500000.25, "profile": {"name": "A"}}',
+]
+
+
+class FastCheck(unittest.TestCase):
+    """is_json first tries a check made of native calls (_surely_json), and scans token
+    by token only when that is unsure: the check may say "unsure" of anything, but "yes"
+    only to what the scan takes."""
+
+    def test_the_documents_a_page_reads_are_decided_at_once(self):
+        record = json.dumps({"id_token": "a.b.c", "access_token": "t", "expires_at": 1.5,
+                             "profile": {"sub": "s", "email_verified": True, "n": None},
+                             "identity": {"aud": ["x", "y"]}, "generation": 2})
+        for text in (RFC_OBJECT, RFC_ARRAY, record, '{"alg":"RS256","typ":"JWT"}', "[]",
+                     '"x"', "0", " {\n} ", "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH):
+            with self.subTest(text=text[:40]):
+                self.assertTrue(strict_json._surely_json(text.encode()))
+
+    def test_it_is_unsure_of_everything_the_scan_refuses(self):
+        for text in INVALID:
+            for framed in (text, "[" + text + "]", '{"k": ' + text + "}", text + ",1"):
+                data = framed.encode("utf-8")
+                with self.subTest(text=framed):
+                    if not strict_json._scanned_json(data):
+                        self.assertFalse(strict_json._surely_json(data))
+
+    def test_past_its_bounds_it_leaves_the_answer_to_the_scan(self):
+        deeper = "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)
+        mixed = '[{"a":' * 17 + "1" + "}]" * 17  # 34 levels, two of them a pass if it erred
+        wide = "[" + ",".join(["1"] * 3000) + "]"
+        escaped = '{"a": "\\u00e9"}'
+        for text in (deeper, mixed, wide, escaped):
+            with self.subTest(text=text[:20]):
+                self.assertFalse(strict_json._surely_json(text.encode()))
+        self.assertFalse(is_json(deeper))
+        self.assertFalse(is_json(mixed))
+        self.assertTrue(strict_json._surely_json(('[{"a":' * 16 + "1" + "}]" * 16).encode()))
+        self.assertTrue(is_json(wide))
+        self.assertTrue(is_json(escaped))
+
+    def test_edited_documents_get_the_scans_answer(self):
+        decided = 0
+        for data in _mutations(FAST_SEEDS, 1500):
+            if strict_json._surely_json(data):
+                decided += 1
+                self.assertTrue(strict_json._scanned_json(data), data)
+        self.assertTrue(decided > 100, decided)  # the check did decide some of them

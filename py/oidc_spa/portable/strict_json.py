@@ -10,6 +10,7 @@ bounds, and only then parsed; everything answers None or False instead of raisin
 
 import json
 import math
+import re
 
 # Nothing this package reads comes near these: an ID token's claims, a discovery
 # document, a JWKS, a token answer, a profile.
@@ -26,6 +27,17 @@ _HEX = b"0123456789abcdefABCDEF"
 _ESCAPES = b'"\\/bfnrtu'
 _LITERALS = (b"true", b"false", b"null")
 _QUOTE, _BACKSLASH, _MINUS, _ZERO, _DOT, _COLON, _COMMA = b'"\\-0.:,'
+
+# The fast check (see _surely_json): what may stand outside strings, the control
+# characters a string may not hold (NUL is looked for apart: it would end a pattern),
+# a number or literal token, and an innermost object or array once strings are S and
+# other values V. Patterns of the few features both interpreters' `re` share.
+_FAST_LIMIT = 4096
+_OUTSIDE_STRINGS = b"{}[]:,0123456789-+.eEtruefalsn \t\n\r"
+_CONTROL = re.compile(b"[\x01-\x1f]")
+_TOKEN = re.compile(b"-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?|true|false|null")
+_INNER_OBJECT = re.compile(b"\\{(S:[SV](,S:[SV])*)?\\}")
+_INNER_ARRAY = re.compile(b"\\[([SV](,[SV])*)?\\]")
 
 
 def parse_json(text: object) -> object:
@@ -83,8 +95,50 @@ def is_json(text: str) -> bool:
         data = text.encode("utf-8")
     except UnicodeError:  # a lone surrogate (CPython)
         return False
+    return _surely_json(data) or _scanned_json(data)
+
+
+def _scanned_json(data: bytes) -> bool:
+    """is_json's answer for UTF-8 bytes, token by token (the grammar below)."""
     end = _value(data, _skip_space(data, 0), 0)
     return end >= 0 and _skip_space(data, end) == len(data)
+
+
+def _surely_json(data: bytes) -> bool:
+    """True when `data` is certainly one JSON value at most MAX_JSON_DEPTH deep; False
+    when unsure (the scan below decides then). Runs in a few native calls where the scan
+    steps through every token in Python: a stored record is read at every start.
+
+    The strings go first (split at the quotes; none may hold a backslash or a control
+    character, else unsure), then the rest must be JSON's grammar with each string as S
+    and each number or literal as V: the innermost objects and arrays are folded to V,
+    one nesting level a pass (at most MAX_JSON_DEPTH passes), until one value is left."""
+    if len(data) > _FAST_LIMIT or b"\\" in data:
+        return False
+    parts = data.split(b'"')
+    if len(parts) % 2 == 0:
+        return False
+    inside = b"".join(parts[1::2])
+    if b"\0" in inside or _CONTROL.search(inside):
+        return False
+    outside = parts[0::2]
+    if b"".join(outside).strip(_OUTSIDE_STRINGS):
+        return False
+    shape = _TOKEN.sub(b"V", b"S".join(outside))
+    for space in (b" ", b"\t", b"\n", b"\r"):  # after the tokens: "1 2" stays two
+        shape = shape.replace(space, b"")
+    if shape.strip(b"{}[]:,SV"):
+        return False
+    for _ in range(MAX_JSON_DEPTH):
+        if shape == b"V" or shape == b"S":
+            return True
+        # W, which neither pattern takes, until the pass is over: an object around an
+        # array folded in this pass is one level more, folded in the next.
+        folded = _INNER_OBJECT.sub(b"W", _INNER_ARRAY.sub(b"W", shape)).replace(b"W", b"V")
+        if folded == shape:
+            return False
+        shape = folded
+    return shape == b"V" or shape == b"S"
 
 
 def _join_surrogates(value: object) -> object:
