@@ -278,13 +278,15 @@ def _required_text(raw: dict, key: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not _words(value):
         raise Problem("config.not_text", key=key)
-    if value[0] in _SPACES or value[-1] in _SPACES or any(ord(c) < 0x20 for c in value):
+    if value[0] in _SPACES or value[-1] in _SPACES or min(value) < " ":
         raise Problem("config.untrimmed", key=key)
     return value
 
 
 def _words(text: str) -> list:
     """text.split() with CPython's whitespace on both interpreters."""
+    if text and min(text) >= " " and max(text) < "\x80":  # only " " separates: both agree
+        return text.split()
     for space in _SPACES:
         text = text.replace(space, " ")
     return text.split()

@@ -17,11 +17,13 @@ _HEX = b"0123456789abcdefABCDEF"
 def split_url(url: str) -> tuple:
     """(scheme, netloc, path, query, fragment) like urllib.parse.urlsplit for the URLs
     this package accepts; all empty for a URL it refuses to read."""
-    if not isinstance(url, str) or any(ord(c) <= 0x20 or c in "\\\x7f" for c in url):
+    # min(), `in` and strip() run natively: a loop over the characters is slow on
+    # MicroPython, and every start reads a few URLs.
+    if not isinstance(url, str) or (url and min(url) <= " ") or "\\" in url or "\x7f" in url:
         return ("", "", "", "", "")
     scheme = ""
     colon = url.find(":")
-    if colon > 0 and url[0].isalpha() and all(c in _SCHEME_CHARS for c in url[:colon]):
+    if colon > 0 and url[0].isalpha() and not url[:colon].strip(_SCHEME_CHARS):
         scheme, url = url[:colon].lower(), url[colon + 1:]
     netloc = ""
     if url.startswith("//"):
@@ -41,7 +43,11 @@ def split_url(url: str) -> tuple:
 
 def hostname(url: str) -> str:
     """The host, lowercased, without port or brackets; "" when there is none."""
-    host = split_url(url)[1].rpartition("@")[2]
+    return _host(split_url(url)[1])
+
+
+def _host(netloc: str) -> str:
+    host = netloc.rpartition("@")[2]
     if host.startswith("["):
         return lower_ascii(host[1:host.find("]")]) if "]" in host else ""
     return lower_ascii(host.partition(":")[0])
@@ -54,9 +60,10 @@ def is_loopback(url: str) -> bool:
 def is_secure_url(url: str) -> bool:
     """https anywhere, or plain http on this machine only (a local provider or server)."""
     scheme, netloc = split_url(url)[:2]
-    if not netloc or "@" in netloc or not hostname(url):
+    host = _host(netloc)
+    if not netloc or "@" in netloc or not host:
         return False
-    return scheme == "https" or (scheme == "http" and is_loopback(url))
+    return scheme == "https" or (scheme == "http" and host in LOOPBACK_HOSTS)
 
 
 def origin(url: str) -> str:
@@ -67,6 +74,8 @@ def origin(url: str) -> str:
 def lower_ascii(text: str) -> str:
     """A-Z lowered, nothing else, as MicroPython's str.lower() does: CPython's also
     lowers other letters (the Kelvin sign to "k"), and the lanes would compare apart."""
+    if not text or max(text) < "\x80":  # ASCII: both interpreters' lower() agree
+        return text.lower()
     return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
 
 
