@@ -6,6 +6,10 @@ timeout, says so and stores nothing. A Cross-Origin-Opener-Policy of `same-origi
 provider's sign-in page or on the app's pages cuts the popup off (the page sees it closed,
 the callback page has no opener): the page says so, waits on, and takes the answer from the
 app's BroadcastChannel. A new login ends such a wait; its late answer logs nobody in.
+Two single-tab races, with the timing forced: Log in clicked while the popup's login is
+still building its authorization URL (discovery answers late), and the popup's answer
+arriving in the same task as a Log in click; either way the popup's login ends in silence
+and only the newer one goes on.
 """
 
 from __future__ import annotations
@@ -399,3 +403,71 @@ def test_a_new_login_ends_a_cut_off_popups_wait_and_its_late_answer_is_ignored(
     assert [c["outcome"] for c in provider.log()["token_calls"]] == ["ok"]
     assert PENDING_KEY not in stored_items(page) and alert_text(page) == ""
     assert alerts_shown(page) == {MESSAGES["popup.cut_off"]}  # the old login said nothing
+
+
+def test_log_in_while_the_popups_login_is_still_being_built_leaves_only_the_redirect(
+        page, site, provider, proxy):
+    # Forced timing: discovery answers 1.5 s late, so the popup's login is still building
+    # its authorization URL (Session.login_url awaits the endpoints) when Log in is clicked.
+    open_app(page, site.url)
+    provider.reset_log()
+    proxy.install(faults.slow(faults.DISCOVERY, 1.5))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    with page.expect_popup() as opened:
+        page.click(".btn-login-popup")
+    popup = opened.value
+    assert popup.url == "about:blank" and pending_states(page) == []  # still being built
+    with popup.expect_event("close"):  # the newer login ends the popup's at the click
+        page.click(".btn-login")
+    page.wait_for_selector("#username", timeout=15_000)  # the page itself at the provider
+    # The popup's login was never sent anywhere, and nothing of it is left to complete.
+    assert authorization_redirect_uris(provider) == [site.url]
+    # It ended as superseded, which the page takes in silence: no error said, not even
+    # the popup's "closed" that its window being shut would otherwise bring.
+    assert not [text for text in console if text.startswith("popup.")], console
+    sign_in_at_provider(page, "alice", "alice-demo")
+    wait_for_state(page, "authenticated")
+    assert page.text_content(".nickname") == "ali"
+    assert PENDING_KEY not in stored_items(page) and alert_text(page) == ""
+    assert [c["outcome"] for c in provider.log()["token_calls"]] == ["ok"]
+
+
+# Every window the page opens, the last one as window.__lastPopup (the popup's own
+# WindowProxy, which a forged message must name as its source to be heard at all).
+REMEMBER_POPUP = """(() => {
+    const open = window.open;
+    window.open = function (...args) {
+        const opened = open.apply(this, args);
+        window.__lastPopup = opened;
+        return opened;
+    };
+})();"""
+
+# The popup's answer and a Log in click in one task: the answer is in before the popup
+# login's wait can take it, and the click's newer login comes right after.
+ANSWER_THEN_LOG_IN = """url => {
+    window.dispatchEvent(new MessageEvent('message',
+        {data: url, origin: location.origin, source: window.__lastPopup}));
+    document.querySelector('.btn-login').click();
+}"""
+
+
+def test_an_answer_that_comes_just_before_a_new_login_is_not_taken(page, site, provider):
+    page.add_init_script(REMEMBER_POPUP)
+    open_app(page, site.url)
+    provider.reset_log()
+    popup = open_login_popup(page)
+    [state] = pending_states(page)
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    answer = f"{site.url}{POPUP_CALLBACK_PAGE}?code=answered-too-late&state={state}"
+    with popup.expect_event("close"):
+        page.evaluate(ANSWER_THEN_LOG_IN, answer)
+    page.wait_for_selector("#username")  # the newer login: the page itself at the provider
+    assert provider.log()["token_calls"] == []  # the answer's code was never exchanged
+    assert not [text for text in console if text.startswith(("popup.", "callback."))], console
+    sign_in_at_provider(page, "alice", "alice-demo")
+    wait_for_state(page, "authenticated")
+    assert [c["outcome"] for c in provider.log()["token_calls"]] == ["ok"]
+    assert PENDING_KEY not in stored_items(page) and alert_text(page) == ""
