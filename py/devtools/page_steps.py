@@ -24,3 +24,24 @@ def log_in(page: Any, username: str, password: str) -> None:
     page.click(".btn-login")
     sign_in_at_provider(page, username, password)
     wait_for_state(page, "authenticated")
+
+
+# How long close_tab waits for Chromium to report a tab gone.
+CLOSE_WAIT_MS = 10_000
+
+
+def close_tab(tab: Any) -> bool:
+    """Close a tab, waiting at most CLOSE_WAIT_MS; False if Chromium never said it closed.
+
+    Page.close() waits for that answer with no time limit, and once (a CI run on this
+    machine, the tab of a logout at the provider) it never came: the suite hung in a
+    teardown. Here the close is asked for without waiting (the page's unload handlers
+    run, as a person closing the tab would have them run), then waited for, bounded."""
+    if tab.is_closed():
+        return True
+    tab.close(run_before_unload=True)
+    try:
+        tab.wait_for_event("close", timeout=CLOSE_WAIT_MS)
+    except Exception:  # Playwright's TimeoutError; the browser goes on regardless
+        return tab.is_closed()
+    return True

@@ -17,6 +17,7 @@ import json
 import shutil
 import tempfile
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 from fault_proxy import FaultProxy
-from helpers import KNOBS, REQUEST_TIMEOUT
+from helpers import CLOSE_WAIT_MS, KNOBS, REQUEST_TIMEOUT, close_tab
 
 from devtools.build.build import build_site
 from devtools.chromium import CHROMIUM_ARGS, chromium_executable
@@ -285,7 +286,9 @@ def page(browser_context: Any, site: Site, provider: Provider,
     yield tab
     # Every tab the test opened, so that none goes on ticking into the next test.
     for opened in browser_context.pages:
-        opened.close()
+        if not close_tab(opened):
+            warnings.warn(f"a tab did not close within {CLOSE_WAIT_MS} ms: {opened.url}",
+                          stacklevel=1)
     provider.reset()
     if request.node.get_closest_marker("full_stdlib") is None:
         assert full_stdlib_fetches[fetched_before:] == [], (

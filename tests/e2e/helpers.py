@@ -7,7 +7,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 # The steps the benchmark takes too live in devtools; the tests import them from here.
-from devtools.page_steps import log_in, sign_in_at_provider, wait_for_state  # noqa: F401
+from devtools.page_steps import (  # noqa: F401
+    CLOSE_WAIT_MS,
+    close_tab,
+    log_in,
+    sign_in_at_provider,
+    wait_for_state,
+)
 
 # The sites' request timeout (auth_config.json "timeout", seconds): short, so the
 # slow-provider tests are quick.

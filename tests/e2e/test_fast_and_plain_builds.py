@@ -7,7 +7,7 @@ import gzip
 import re
 
 import pytest
-from helpers import log_in, open_app, start_login, stored_items, wait_for_state
+from helpers import close_tab, log_in, open_app, start_login, stored_items, wait_for_state
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def test_fast_and_plain_builds_behave_the_same(page, site, browser_context):
     browser_context.clear_cookies()
     other = browser_context.new_page()
     plain = walk_through(other, site.plain_url)
-    other.close()
+    close_tab(other)
     assert fast == plain
     assert fast["nickname"] == "ali" and fast["stored after logout"] == []
 

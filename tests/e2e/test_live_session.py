@@ -13,6 +13,7 @@ import pytest
 from helpers import (
     WATCH_STATES,
     alert_text,
+    close_tab,
     has_session,
     log_in,
     open_app,
@@ -89,7 +90,7 @@ def test_logout_in_one_tab_shows_in_the_other_at_once(page, site, browser_contex
     page.click(".btn-logout")
     wait_for_state(other, "anonymous", timeout=2000)
     assert "another tab" in alert_text(other)
-    other.close()
+    close_tab(other)
 
 
 def test_login_in_one_tab_shows_in_the_other(page, site, browser_context):
@@ -99,7 +100,7 @@ def test_login_in_one_tab_shows_in_the_other(page, site, browser_context):
     log_in(page, "alice", "alice-demo")
     wait_for_state(other, "authenticated", timeout=2000)
     assert other.text_content(".nickname") == "ali"
-    other.close()
+    close_tab(other)
 
 
 def test_concurrent_renewal_in_two_tabs_uses_each_refresh_token_once(
@@ -125,7 +126,7 @@ def test_concurrent_renewal_in_two_tabs_uses_each_refresh_token_once(
     for tab in (page, other):
         assert tab.evaluate("document.body.dataset.session") == "authenticated"
     assert session_record(page) == session_record(other)
-    other.close()
+    close_tab(other)
 
 
 def test_call_api_shows_the_protected_answer(page, site):

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from helpers import (
     alert_text,
+    close_tab,
     log_in,
     open_app,
     session_record,
@@ -163,7 +164,7 @@ def test_wrong_code_verifier_is_refused_and_nothing_is_stored(
         for (const login of Object.values(pending)) login.code_verifier = 'x'.repeat(43);
         localStorage.setItem(key, JSON.stringify(pending));
     }""")
-    other.close()
+    close_tab(other)
     sign_in_at_provider(page, "alice", "alice-demo")
     wait_for_state(page, "anonymous")
     assert "invalid_grant" in alert_text(page)

@@ -25,6 +25,7 @@ import pytest
 from helpers import (
     APP_PREFIX,
     alert_text,
+    close_tab,
     has_session,
     open_app,
     session_record,
@@ -338,7 +339,7 @@ def test_a_popup_closed_by_the_user_says_what_to_do_and_stores_nothing(page, sit
     provider.reset_log()
     popup = open_login_popup(page)
     [state] = pending_states(page)
-    popup.close()
+    close_tab(popup)
     wait_for_alert(page, MESSAGES["popup.cut_off"])
     assert page.evaluate("document.body.dataset.session") == "anonymous"
     assert pending_states(page) == [state] and not has_session(stored_items(page))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import alert_text, log_in, open_app, wait_for_state
+from helpers import alert_text, close_tab, log_in, open_app, wait_for_state
 from run_process import RunProcess, free_ports
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def test_run_command_signs_a_demo_user_in_at_the_certified_provider(
         page.wait_for_selector("#password")
         assert page.url.startswith(f"http://127.0.0.1:{provider_port}/")
     finally:
-        page.close()
+        close_tab(page)
         if run.process.poll() is None:
             run.process.send_signal(signal.SIGINT)
             run.finish()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import sign_in_at_provider
+from helpers import close_tab, sign_in_at_provider
 
 from devtools.build.build import build_app, build_library_wheel
 from devtools.servers.api_process import start_api
@@ -105,9 +105,9 @@ def test_a_second_app_logs_in_calls_the_api_and_logs_out_with_the_wheel(
         other_tab.wait_for_selector("#message:text-is('Session signed_out.')", timeout=5_000)
         wait_signed_out(other_tab)
     finally:
-        page.close()
+        close_tab(page)
         if other_tab is not None:
-            other_tab.close()
+            close_tab(other_tab)
 
     assert problems == []
     # The library came from the wheel the command built, not from sources.

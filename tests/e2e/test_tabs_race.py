@@ -17,6 +17,7 @@ from fault_proxy import Answer, Fault
 from helpers import (
     APP_PREFIX,
     WATCH_STATES,
+    close_tab,
     has_session,
     log_in,
     open_app,
@@ -89,7 +90,7 @@ def test_logout_in_one_tab_while_the_other_renews_ends_the_session_everywhere(
         page.click(".btn-login")
         page.wait_for_selector("#username")
     finally:
-        other.close()
+        close_tab(other)
 
 
 @pytest.mark.parametrize("answer", ["same refresh token", "no refresh token"])
@@ -123,7 +124,7 @@ def test_two_tabs_stay_signed_in_through_several_lifetimes_without_rotation(
         assert session_record(page) == session_record(other)
         assert session_record(page)["expires_at"] > first["expires_at"] + 2 * ttl
     finally:
-        other.close()
+        close_tab(other)
 
 
 def test_a_key_outage_during_renewal_keeps_the_session_and_renews_once_keys_are_back(

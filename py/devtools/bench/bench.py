@@ -118,6 +118,7 @@ from devtools.bench.bench_site import (
     prefill_gzip_cache,
 )
 from devtools.bench.bench_tables import markdown_table
+from devtools.page_steps import close_tab
 from devtools.paths import ROOT
 from devtools.servers.node_provider_process import start_node_provider
 from devtools.servers.serve import serve_in_thread
@@ -342,7 +343,7 @@ def log_in_once(bench: Bench, app: Any) -> None:
     page.wait_for_selector("body[data-lane='full']", state="attached")
     page.wait_for_timeout(SETTLE_MS)
     items = app_session_items(local_storage(page))
-    page.close()
+    close_tab(page)
     bench.session_record = items
     bench.js_user = js_session_items(items, bench.issuer)
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from devtools.bench.bench_site import BenchError, asset
 from devtools.chromium import CHROMIUM_ARGS, chromium_executable
-from devtools.page_steps import log_in, sign_in_at_provider
+from devtools.page_steps import close_tab, log_in, sign_in_at_provider
 
 DEMO_USER = ("alice", "alice-demo")
 LOAD_TIMEOUT_MS = 120_000
@@ -208,7 +208,7 @@ def measure_login(context: Any, target: LoginTarget, *, mode: str, round_: int,
         with contextlib.suppress(Exception):
             cdp.detach()
         with contextlib.suppress(Exception):
-            page.close()
+            close_tab(page)
     return LoginSample(mode=mode, round=round_, kind=target.kind,
                        to_provider_wall_ms=round(wall, 1),
                        wall_s=round(time.perf_counter() - started, 2), **figures)
@@ -372,7 +372,7 @@ def measure_load(context: Any, target: Target, *, mode: str, round_: int, link: 
         with contextlib.suppress(Exception):
             cdp.detach()
         with contextlib.suppress(Exception):  # a crashed tab may refuse; keep the real error
-            page.close()  # a closed tab stops the app's one-second tick from using CPU
+            close_tab(page)  # a closed tab stops the app's one-second tick from using CPU
     return Sample(mode=mode, round=round_, kind=target.kind, bytes=sum(received),
                   requests=len(received), wall_s=round(time.perf_counter() - started, 2),
                   **figures)
@@ -388,4 +388,4 @@ def chromium_version(context: Any) -> str:
         cdp = context.new_cdp_session(page)
         return str(cdp.send("Browser.getVersion")["product"])
     finally:
-        page.close()
+        close_tab(page)
