@@ -1,8 +1,8 @@
 """For every test: a watchdog. A test still running after WATCHDOG_SECONDS (setup and
 teardown included) ends the run, naming the test and printing every thread's traceback,
 so a hang turns CI red in minutes instead of running into its time limit. The slowest
-tests (one real benchmark run, a background renewal over several token lifetimes) take
-about two minutes here."""
+tests (one real benchmark run, a background renewal over several token lifetimes) take up to
+about a minute and a half here."""
 
 from __future__ import annotations
 

@@ -192,14 +192,10 @@ class FirstLane:
             start_full_lane("renewal")
 
     def ending(self) -> str:
-        """Why the login on screen is gone, as oidc_spa.outcomes.classify_change says it:
-        past its end, ended by the provider (another tab's renewal was refused), or a logout."""
-        if time.time() >= self.shown_ends:
-            return "expired"
+        """Why the login on screen is gone (record.why_ended, as the full lane says it)."""
         ended = json_object(self.storage.getItem(self.keys.ended))
-        if ended is not None and ended.get("session_id") == self.shown_id:
-            return "ended"
-        return "signed_out"
+        ours = ended is not None and ended.get("session_id") == self.shown_id
+        return record.why_ended(self.shown_ends, time.time(), ended.get("reason") if ours else None)
 
     # -- clicks
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from .messages import MESSAGES
+from .portable.record import why_ended
 from .store import StoredSession
 
 
@@ -54,10 +55,8 @@ def classify_change(had: StoredSession | None, now_kept: StoredSession | None, *
     if now_kept is None:
         if had is None:
             return None
-        if now >= had.expires_at:
-            return "expired"
-        # Another tab's renewal was refused: say so here too, not "logged out".
-        return "ended" if ended_reason == "ended" else "signed_out"
+        # As the first lane says it (another tab's refused renewal: "ended", not a logout).
+        return why_ended(had.expires_at, now, ended_reason)  # type: ignore[return-value]
     if had is None or had.session_id != now_kept.session_id:
         return "signed_in"
     return "renewed"

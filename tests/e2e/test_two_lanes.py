@@ -7,9 +7,12 @@ import json
 import time
 
 import pytest
+from app import page_text
 from helpers import (
     APP_PREFIX,
     WATCH_STATES,
+    alert_text,
+    close_tab,
     has_session,
     log_in,
     open_app,
@@ -180,3 +183,35 @@ def test_the_first_lane_needs_no_pyscript(page, site):
     page.wait_for_timeout(1000)
     assert not [url for url in requests if "/vendor/pyscript/" in url]
     assert not [url for url in requests if url.endswith(".toml")]
+
+
+# Another tab's end of the login, as the full lane writes it when the provider refuses a
+# renewal (oidc_spa.portable.record.end_login with "ended"): the reason, then the login gone.
+END_BY_PROVIDER = """([prefix, sessionId]) => {
+    localStorage.setItem(prefix + 'ended',
+        JSON.stringify({session_id: sessionId, reason: 'ended', at: Date.now() / 1000}));
+    localStorage.removeItem(prefix + 'current');
+    localStorage.removeItem(prefix + 'session:' + sessionId);
+}"""
+
+
+@pytest.mark.parametrize("how", ["logout", "provider"])
+def test_the_first_lane_says_why_another_tab_ended_the_login(page, site, browser_context,
+                                                             how):
+    # A signed-in tab on the on-demand build: MicroPython alone runs it (nothing due).
+    open_app(page, site.on_demand_url, lane="first")
+    log_in(page, "alice", "alice-demo")
+    wait_for_lane(page, "full")  # the login's answer took the full lane, in this tab
+    other = browser_context.new_page()
+    open_app(other, site.on_demand_url, state="authenticated", lane="first")
+    if how == "logout":
+        with page.expect_navigation():  # to the provider's end-session page
+            page.click(".btn-logout")
+        expected = page_text.CHANGE_MESSAGES["signed_out"]
+    else:
+        page.evaluate(END_BY_PROVIDER, [APP_PREFIX, session_record(page)["session_id"]])
+        expected = page_text.CHANGE_MESSAGES["ended"]
+    wait_for_state(other, "anonymous", timeout=5000)
+    assert alert_text(other) == expected
+    assert other.evaluate("document.body.dataset.lane") == "first"  # no Pyodide for it
+    close_tab(other)

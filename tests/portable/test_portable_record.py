@@ -384,6 +384,17 @@ class EndLogin(unittest.TestCase):
         self.assertEqual(self.storage.items, other)
 
 
+class WhyEnded(unittest.TestCase):
+    def test_past_its_end_it_expired_whatever_a_tab_said(self):
+        self.assertEqual(record.why_ended(NOW, NOW, None), "expired")
+        self.assertEqual(record.why_ended(NOW, NOW + 1, "ended"), "expired")
+
+    def test_before_its_end_the_provider_ended_it_or_someone_logged_out(self):
+        self.assertEqual(record.why_ended(NOW + 1, NOW, "ended"), "ended")
+        for reason in (None, "logout", "expired", "anything"):
+            self.assertEqual(record.why_ended(NOW + 1, NOW, reason), "signed_out")
+
+
 class Renewal(unittest.TestCase):
     def test_nothing_to_renew_never_renews(self):
         data = make_record(access_token_expires_at=None, extendable=False)

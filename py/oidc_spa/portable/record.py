@@ -144,6 +144,15 @@ def live_record(storage: object, keys: Keys, now: float, issuer: str,
     return record if is_alive(record, claims, now, issuer, client_id) else None
 
 
+def why_ended(ends: float, now: float, ended_reason: str | None) -> str:
+    """Why a login a tab showed is gone (both lanes say it with this): "expired" once
+    past its end, "ended" when a tab said the provider ended it (a refused renewal), else
+    "signed_out" (a logout, here or in another tab)."""
+    if now >= ends:
+        return "expired"
+    return "ended" if ended_reason == "ended" else "signed_out"
+
+
 def end_login(storage: object, keys: Keys, session_id: str | None, reason: str,
               now: float) -> None:
     """End a login: `session_id` only if it is still the signed-in one; None ends
