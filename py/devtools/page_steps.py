@@ -39,9 +39,10 @@ def close_tab(tab: Any) -> bool:
     run, as a person closing the tab would have them run), then waited for, bounded."""
     if tab.is_closed():
         return True
-    tab.close(run_before_unload=True)
     try:
-        tab.wait_for_event("close", timeout=CLOSE_WAIT_MS)
+        # Listening before asking: a close reported at once is not missed.
+        with tab.expect_event("close", timeout=CLOSE_WAIT_MS):
+            tab.close(run_before_unload=True)
     except Exception:  # Playwright's TimeoutError; the browser goes on regardless
         return tab.is_closed()
     return True

@@ -3,6 +3,9 @@ bounded wait, not a hung test run."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from devtools import page_steps
 
 
@@ -20,8 +23,10 @@ class FakeTab:
         self.calls.append(("close", run_before_unload))
         self.closed = self.closes
 
-    def wait_for_event(self, event: str, timeout: float) -> None:
+    @contextlib.contextmanager
+    def expect_event(self, event: str, timeout: float) -> Iterator[None]:
         self.calls.append((event, timeout))
+        yield  # the close happens here, while the event is listened for
         if not self.closed:
             raise TimeoutError(f"Timeout {timeout}ms exceeded while waiting for event")
 
@@ -30,13 +35,13 @@ def test_a_tab_is_closed_without_an_unbounded_wait():
     tab = FakeTab()
     assert page_steps.close_tab(tab) is True
     # Page.close() without run_before_unload waits for Chromium with no time limit.
-    assert tab.calls == [("close", True), ("close", page_steps.CLOSE_WAIT_MS)]
+    assert tab.calls == [("close", page_steps.CLOSE_WAIT_MS), ("close", True)]
 
 
 def test_a_tab_that_never_closes_is_reported_after_the_bounded_wait():
     tab = FakeTab(closes=False)
     assert page_steps.close_tab(tab) is False
-    assert tab.calls == [("close", True), ("close", page_steps.CLOSE_WAIT_MS)]
+    assert tab.calls == [("close", page_steps.CLOSE_WAIT_MS), ("close", True)]
 
 
 def test_a_closed_tab_is_left_alone():
