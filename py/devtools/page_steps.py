@@ -3,6 +3,7 @@ benchmark log in the same way."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 
@@ -44,5 +45,10 @@ def close_tab(tab: Any) -> bool:
         with tab.expect_event("close", timeout=CLOSE_WAIT_MS):
             tab.close(run_before_unload=True)
     except Exception:  # Playwright's TimeoutError; the browser goes on regardless
+        if not tab.is_closed():
+            # Left open, it must at least stop running the app (its ticks, its storage
+            # listener), which could otherwise act on the next test's storage.
+            with contextlib.suppress(Exception):
+                tab.goto("about:blank", timeout=CLOSE_WAIT_MS)
         return tab.is_closed()
     return True

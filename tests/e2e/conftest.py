@@ -286,9 +286,10 @@ def page(browser_context: Any, site: Site, provider: Provider,
     yield tab
     # Every tab the test opened, so that none goes on ticking into the next test.
     for opened in browser_context.pages:
+        url = opened.url
         if not close_tab(opened):
-            warnings.warn(f"a tab did not close within {CLOSE_WAIT_MS} ms: {opened.url}",
-                          stacklevel=1)
+            warnings.warn(f"a tab did not close within {CLOSE_WAIT_MS} ms (sent to "
+                          f"about:blank instead): {url}", stacklevel=1)
     provider.reset()
     if request.node.get_closest_marker("full_stdlib") is None:
         assert full_stdlib_fetches[fetched_before:] == [], (

@@ -16,6 +16,9 @@ class FakeTab:
         self.closed, self.closes = closed, closes
         self.calls: list[tuple[str, object]] = []
 
+    def goto(self, url: str, timeout: float) -> None:
+        self.calls.append(("goto", url))
+
     def is_closed(self) -> bool:
         return self.closed
 
@@ -38,10 +41,11 @@ def test_a_tab_is_closed_without_an_unbounded_wait():
     assert tab.calls == [("close", page_steps.CLOSE_WAIT_MS), ("close", True)]
 
 
-def test_a_tab_that_never_closes_is_reported_after_the_bounded_wait():
+def test_a_tab_that_never_closes_is_reported_and_sent_away_from_the_app():
     tab = FakeTab(closes=False)
     assert page_steps.close_tab(tab) is False
-    assert tab.calls == [("close", page_steps.CLOSE_WAIT_MS), ("close", True)]
+    assert tab.calls == [("close", page_steps.CLOSE_WAIT_MS), ("close", True),
+                         ("goto", "about:blank")]
 
 
 def test_a_closed_tab_is_left_alone():
