@@ -26,7 +26,9 @@ from oidc_spa.portable.settings import read_settings
 from oidc_spa.portable.strict_json import json_object
 from oidc_spa.portable.urls import form_encode, query_names, split_url
 
-document = js.document
+# The page's document, set by main(): importing this module touches no JavaScript object,
+# so the build can import it ahead of time (devtools/build/first_lane_snapshot.mjs).
+document = None
 FULL_LANE_SCRIPT = "./main.py"
 # PyScript, which runs the full lane's script (and reads its <py-config> when it loads).
 PYSCRIPT = "./vendor/pyscript/core.js"
@@ -422,6 +424,8 @@ async def main(settings_text: str | None) -> None:
     """The lane, from auth_config.json's text (None: it could not be read), which the
     boot module fetched while MicroPython started: the first paint waits for no request
     of its own."""
+    global document
+    document = js.document
     try:
         await run(settings_text)
     except Exception as error:  # settings, storage, anything: the full lane says it in words

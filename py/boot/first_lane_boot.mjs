@@ -9,8 +9,12 @@
 // MicroPython has built in. PyScript loads with the full lane (first_lane.py adds it).
 //
 // The lane's Python comes in one file, first_lane.json ({"files": {path: base64 of a
-// .mpy}}): one request instead of thirteen, and modules compiled at
+// .mpy}, "snapshot": …}): one request instead of thirteen, and modules compiled at
 // build time by mpy-cross (py/devtools/build/first_lane_bundle.py), not on every load.
+// The snapshot is MicroPython's memory after importing the lane, made by the build in
+// Node.js (py/devtools/build/first_lane_snapshot.py): the chunks the import changes, each
+// as it was before and after. Written over a MicroPython that is in the `before` state,
+// it is the import done; in any other state it is not used and the lane is imported.
 
 const MICROPYTHON = "./vendor/micropython/micropython.mjs";
 const BUNDLE = "./first_lane.json";
@@ -61,6 +65,51 @@ function writeFiles(fs, files) {
   for (const [path, base64] of Object.entries(files)) fs.writeFile("/" + path, bytesOf(base64));
 }
 
+// MicroPython's memory: its module exports it, Emscripten keeps it to itself, so it is
+// caught as MicroPython's WebAssembly is instantiated. `release()` puts the browser's
+// functions back.
+function catchMemory() {
+  const caught = { memory: null, originals: {} };
+  for (const name of ["instantiateStreaming", "instantiate"]) {
+    const original = WebAssembly[name];
+    caught.originals[name] = original;
+    WebAssembly[name] = async (...args) => {
+      const result = await original.apply(WebAssembly, args);
+      caught.memory ??= (result.instance ?? result).exports.memory ?? null;
+      return result;
+    };
+  }
+  caught.release = () => Object.assign(WebAssembly, caught.originals);
+  return caught;
+}
+
+// Chunks are compared and written as 32-bit words: a chunk's size is a multiple of 4.
+function words(bytes) {
+  return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+}
+
+function sameWords(memory, start, expected) {
+  for (let i = 0; i < expected.length; i++) {
+    if (memory[start + i] !== expected[i]) return false;
+  }
+  return true;
+}
+
+// The build's snapshot written into MicroPython's memory when the memory is in the state
+// the snapshot starts from (same size, every changed chunk as it was). Returns the
+// bundle's files it imported (none when it was not written).
+function restoreSnapshot(memory, snapshot) {
+  if (!memory || !snapshot || memory.buffer.byteLength !== snapshot.memory_bytes) return [];
+  const view = new Uint32Array(memory.buffer);
+  const size = snapshot.chunk_bytes / 4;
+  const chunks = snapshot.chunks.map(([index, before, after]) => [index * size, before, after]);
+  for (const [start, before] of chunks) {
+    if (!sameWords(view, start, words(bytesOf(before)))) return [];
+  }
+  for (const [start, , after] of chunks) view.set(words(bytesOf(after)), start);
+  return snapshot.imported;
+}
+
 async function boot() {
   const bundle = readBundle();
   bundle.catch(() => {}); // awaited below
@@ -69,12 +118,26 @@ async function boot() {
   progress("MicroPython module loaded");
   // MicroPython's default heap, as PyScript gives it: 1 MB to start with, more as needed
   // (a bigger first heap cost about 10 ms at start).
-  const micropython = await globalThis.loadMicroPython({
-    stdout: (line) => console.log(line),
-    stderr: (line) => console.error(line),
-  });
+  // The same options as the build's snapshot (first_lane_snapshot.mjs).
+  const caught = catchMemory();
+  let micropython;
+  try {
+    micropython = await globalThis.loadMicroPython({
+      stdout: (line) => console.log(line),
+      stderr: (line) => console.error(line),
+    });
+  } finally {
+    caught.release();
+  }
   progress("MicroPython started");
-  writeFiles(micropython.FS, (await bundle).files);
+  const { files, snapshot } = await bundle;
+  const imported = restoreSnapshot(caught.memory, snapshot);
+  if (imported.length > 0) progress("snapshot restored");
+  else console.info("first lane: importing without the build's snapshot");
+  // The modules the lane imports later (on a click, after the paint); all of them when
+  // the snapshot was not written.
+  const later = Object.entries(files).filter(([path]) => !imported.includes(path));
+  writeFiles(micropython.FS, Object.fromEntries(later));
   // Imported and called through the module object, not as Python source: runPython would
   // bring MicroPython's compiler into play, whose WebAssembly a new tab compiles first.
   const lane = micropython.pyimport(LANE_MODULE);

@@ -337,6 +337,9 @@ def test_two_lane_page_names_the_first_lane_files_and_not_pyodide(
         "oidc_spa/portable/rules.mpy", "page_text.mpy"]
     for compiled in bundle["files"].values():
         assert base64.b64decode(compiled)[:2] == b"M\x06"  # .mpy, bytecode version 6
+    # And MicroPython's memory after importing first_lane (first_lane_snapshot.py).
+    assert bundle["snapshot"]["imported"] == ["first_lane.mpy", "page_text.mpy"]
+    assert bundle["snapshot"]["chunks"]
     assert not (site / "first_lane.py").exists() and not (site / "lane").exists()
     # V8 compiles them while they stream: Pyodide's, and the first lane's two modules.
     for name in ("vendor/pyodide/pyodide.mjs", "vendor/pyodide/pyodide.asm.mjs",

@@ -44,6 +44,7 @@ from devtools.build.csp import (
     insert_policy,
 )
 from devtools.build.first_lane_bundle import BundleError, first_lane_bundle
+from devtools.build.first_lane_snapshot import SnapshotError, first_lane_snapshot
 from devtools.build.inline_config import InlineConfigError, inline_configs
 from devtools.build.inline_style import InlineStyleError, inline_stylesheets, style_hashes
 from devtools.build.preload import (
@@ -100,6 +101,8 @@ MICROPYTHON_FILES = ("micropython.mjs", "micropython.wasm")
 FIRST_LANE_BOOT = "first_lane.mjs"
 FIRST_LANE_BOOT_SOURCE = BOOT / "first_lane_boot.mjs"
 FIRST_LANE_BUNDLE = "first_lane.json"
+# What the boot imports (first_lane_boot.mjs LANE_MODULE); the snapshot is of its import.
+FIRST_LANE_MODULE = "first_lane"
 
 # Zip entries get this date so two builds of the same sources are byte-identical.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -271,7 +274,14 @@ def write_first_lane(out: Path, root: Path, node_modules: Path) -> None:
         bundle = first_lane_bundle(modules, version)
     except BundleError as error:
         raise BuildError(str(error)) from None
-    (out / FIRST_LANE_BUNDLE).write_text(json.dumps(bundle, sort_keys=True) + "\n")
+    bundle_path = out / FIRST_LANE_BUNDLE
+    bundle_path.write_text(json.dumps(bundle, sort_keys=True) + "\n")
+    try:
+        bundle["snapshot"] = first_lane_snapshot(target / "micropython.mjs", bundle_path,
+                                                 FIRST_LANE_MODULE)
+    except SnapshotError as error:
+        raise BuildError(str(error)) from None
+    bundle_path.write_text(json.dumps(bundle, sort_keys=True) + "\n")
 
 
 def clear_output(out: Path, root: Path) -> None:
