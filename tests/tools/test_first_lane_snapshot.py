@@ -1,6 +1,6 @@
 """MicroPython's memory after the first lane's import, made at build time
 (devtools/build/first_lane_snapshot.py), with the page's own MicroPython in Node.js.
-That the page writes it and runs from it is tests/e2e/test_first_lane_snapshot.py."""
+That the page writes it and runs from it is tests/e2e/test_first_lane_from_snapshot.py."""
 
 from __future__ import annotations
 
