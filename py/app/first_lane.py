@@ -147,9 +147,12 @@ class FirstLane:
                                   s["client_id"])
 
     def paint(self) -> dict | None:
-        """The start-up decision; a kept login that is over is ended as the full lane would.
-        Returns the login shown (None: signed out)."""
-        current = self.live()
+        """The start-up decision, painted. Returns the login shown (None: signed out)."""
+        return self.paint_decided(self.live())
+
+    def paint_decided(self, current: dict | None) -> dict | None:
+        """Paint what live() said; a kept login that is over is ended as the full lane
+        would."""
         if current is None and self.storage.getItem(self.keys.current) is not None:
             record.end_login(self.storage, self.keys, None, "expired", time.time())
         self.show(current)
@@ -344,30 +347,40 @@ LANE: list = []
 
 
 def probe_storage(found: list) -> None:
-    """Every access that throws where storage is blocked, for one js_call; what it found
-    goes into `found` (a JS callback gets no return value through here)."""
+    """localStorage, read once, into `found`, for one js_call (a JS callback gets no return
+    value through here): a blocked one throws on the first access."""
     storage = js.window.localStorage
-    tab = js.window.sessionStorage
     storage.getItem(record.KEY_PREFIX)
-    found.extend([storage, [tab.key(i) for i in range(tab.length)]])
+    found.append(storage)
 
 
 async def usable_storage() -> object | None:
-    """localStorage, when the full lane would use it too: readable, and nothing of this
-    app's in sessionStorage (where the full lane keeps a session localStorage refused).
-    None otherwise: then only the full lane can tell where the session is."""
+    """localStorage when it can be read; None otherwise: then only the full lane can tell
+    where the session is."""
     found = []
     try:
         # A promise's undefined value reaches a Python callback as no argument at all.
         await js_call(lambda *_value: probe_storage(found))
     except Exception:
         return None
-    if len(found) != 2:
-        return None
-    storage, names = found
-    if any(name and name.startswith(record.KEY_PREFIX + ":") for name in names):
-        return None
-    return storage
+    return found[0] if found else None
+
+
+def list_tab_storage(found: list) -> None:
+    tab = js.window.sessionStorage
+    found.extend([tab.key(i) for i in range(tab.length)])
+
+
+async def tab_storage_may_hold_ours() -> bool:
+    """Whether sessionStorage holds anything of this app's, where the full lane keeps a
+    login localStorage refused (oidc_spa.store.FallbackStorage); True when it cannot be
+    read either, so that the full lane decides."""
+    names = []
+    try:
+        await js_call(lambda *_value: list_tab_storage(names))
+    except Exception:
+        return True
+    return any(name and name.startswith(record.KEY_PREFIX + ":") for name in names)
 
 
 async def run(settings_text: str | None) -> None:
@@ -385,8 +398,15 @@ async def run(settings_text: str | None) -> None:
         start_full_lane("storage")
         return
     lane = FirstLane(settings, storage)
+    current = lane.live()
+    # The full lane reads localStorage first (FallbackStorage), so a live login found there
+    # is its decision too. Anything less may be a login kept in sessionStorage: then
+    # the full lane decides (reading sessionStorage costs a new tab about 1.5 ms).
+    if current is None and await tab_storage_may_hold_ours():
+        start_full_lane("storage")
+        return
     document.querySelector(".api-area").hidden = settings["api_url"] is None
-    shown = lane.paint()
+    shown = lane.paint_decided(current)
     LANE.append(lane)
     document.body.setAttribute("data-lane", "first")
     js.window.addEventListener("storage", lambda _event: lane.follow())

@@ -215,3 +215,43 @@ def test_the_first_lane_says_why_another_tab_ended_the_login(page, site, browser
     assert alert_text(other) == expected
     assert other.evaluate("document.body.dataset.lane") == "first"  # no Pyodide for it
     close_tab(other)
+
+
+# This app's login moved from localStorage to sessionStorage, as the full lane keeps it
+# when localStorage refuses it (oidc_spa.store.FallbackStorage).
+MOVE_TO_SESSION_STORAGE = """(prefix) => {
+    for (const key of Object.keys(localStorage).filter((key) => key.startsWith(prefix))) {
+        sessionStorage.setItem(key, localStorage.getItem(key));
+        localStorage.removeItem(key);
+    }
+}"""
+
+
+def test_a_login_kept_in_session_storage_is_left_to_the_full_lane(page, site):
+    """localStorage says signed out, sessionStorage holds the login: only the full lane
+    reads both, so the first lane paints nothing and hands over."""
+    open_app(page, site.on_demand_url, lane="first")
+    log_in(page, "alice", "alice-demo")
+    wait_for_lane(page, "full")
+    page.evaluate(MOVE_TO_SESSION_STORAGE, APP_PREFIX)
+    page.add_init_script(f"document.addEventListener('DOMContentLoaded', {WATCH_STATES})")
+    page.reload()
+    wait_for_state(page, "authenticated")
+    assert full_lane_reason(page) == "storage"
+    assert page.evaluate("window.__states") == ["authenticated"]  # never signed out
+    assert page.text_content(".nickname") == "ali"
+
+
+def test_a_live_login_in_local_storage_is_the_first_lanes_whatever_session_storage_holds(
+        page, site):
+    """The full lane reads localStorage first: a live login there is its decision too, so
+    the first lane paints it without looking at sessionStorage."""
+    open_app(page, site.on_demand_url, lane="first")
+    log_in(page, "alice", "alice-demo")
+    wait_for_lane(page, "full")
+    page.evaluate("(key) => sessionStorage.setItem(key, '{}')", APP_PREFIX + "ended")
+    page.reload()
+    wait_for_state(page, "authenticated")
+    wait_for_lane(page, "first")
+    assert full_lane_reason(page) is None  # on-demand: nothing called the full lane
+    assert page.text_content(".nickname") == "ali"
