@@ -65,9 +65,9 @@ function writeFiles(fs, files) {
   for (const [path, base64] of Object.entries(files)) fs.writeFile("/" + path, bytesOf(base64));
 }
 
-// MicroPython's memory: its module exports it, Emscripten keeps it to itself, so it is
-// caught as MicroPython's WebAssembly is instantiated. `release()` puts the browser's
-// functions back.
+// MicroPython's memory: its WebAssembly exports it, Emscripten's JavaScript keeps it to
+// itself, so it is caught as the WebAssembly is instantiated. `release()` puts the
+// browser's functions back.
 function catchMemory() {
   const caught = { memory: null, originals: {} };
   for (const name of ["instantiateStreaming", "instantiate"]) {
