@@ -69,3 +69,20 @@ def test_a_snapshot_that_does_not_fit_is_not_written(page, site, provider):
     assert NOT_USED in messages
     # Every module was written and imported the usual way: Log in (its own modules) works.
     start_login(page)
+
+
+def last_chunk_not_base64(route) -> None:
+    """first_lane.json whose snapshot fits (every `before` as it was) but whose last `after`
+    is not base64: writing it throws once the other chunks are written."""
+    response = route.fetch()
+    bundle = response.json()
+    bundle["snapshot"]["chunks"][-1][2] = "not base64!"
+    route.fulfill(response=response, json=bundle)
+
+
+def test_a_broken_snapshot_leaves_the_page_to_the_full_lane(page, site):
+    """A snapshot the boot cannot write (a broken build, a damaged file) stops the first
+    lane; the full lane decides the page and says in words what it cannot do."""
+    page.route("**/first_lane.json", last_chunk_not_base64)
+    open_app(page, site.on_demand_url)  # on-demand: only the failure starts Pyodide
+    assert page.evaluate("document.body.getAttribute('data-full-lane')") == "no-first-lane"
